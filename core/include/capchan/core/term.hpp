@@ -97,9 +97,9 @@ class list {
   bool is_proper() const { return !improper_; }
   // The tail of an improper list; null for a proper one.
   const term* tail() const;
-  bool empty() const { return items_.empty(); }
+  bool empty() const;
   // Number of elements, the tail excluded.
-  std::size_t size() const { return items_.size() - (improper_ ? 1 : 0); }
+  std::size_t size() const;
 
   friend bool operator==(const list&, const list&);
 
@@ -113,7 +113,7 @@ struct tuple {
   std::vector<term> elements;
 
   tuple() = default;
-  explicit tuple(std::vector<term> e) : elements(std::move(e)) {}
+  explicit tuple(std::vector<term> e);
   // `{x}`. Explicit, so that a value never turns into a 1-tuple by accident.
   explicit tuple(term only);
   // `{a, b, ...}`.
@@ -134,8 +134,8 @@ class map {
   explicit map(std::vector<entry> entries);
 
   const std::vector<entry>& entries() const { return entries_; }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  std::size_t size() const;
+  bool empty() const;
   const term* find(const term& key) const;
 
   friend bool operator==(const map&, const map&);
@@ -193,6 +193,8 @@ class term {
   const binary* as_binary() const { return std::get_if<binary>(&v_); }
   const list* as_list() const { return std::get_if<list>(&v_); }
   const tuple* as_tuple() const { return std::get_if<tuple>(&v_); }
+  // Tuples have no invariant to guard, so their elements may be moved out.
+  tuple* as_tuple() { return std::get_if<tuple>(&v_); }
   const map* as_map() const { return std::get_if<map>(&v_); }
 
   // The text of a charlist (a proper list of code points) as UTF-8, if it is one.
@@ -215,6 +217,14 @@ class term {
   static term from_unsigned(std::uint64_t value);
   storage v_;
 };
+
+// Defined where term is complete: clang instantiates std::vector<term>'s
+// constexpr members eagerly and refuses them while term is incomplete.
+inline bool list::empty() const { return items_.empty(); }
+inline std::size_t list::size() const { return items_.size() - (improper_ ? 1 : 0); }
+inline tuple::tuple(std::vector<term> e) : elements(std::move(e)) {}
+inline std::size_t map::size() const { return entries_.size(); }
+inline bool map::empty() const { return entries_.empty(); }
 
 // The order of map keys in a map (and in its ETF encoding, as erl writes maps
 // of up to 32 keys): term order, except that every integer sorts before every

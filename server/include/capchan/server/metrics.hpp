@@ -1,0 +1,44 @@
+// The server's counters, exported at GET /metrics in Prometheus text format
+// (DESIGN.md §3, §4). Counters only grow; gauges go up and down. All are
+// atomics: sessions on many strands update them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace capchan::server {
+
+struct metrics {
+  // gauges
+  std::atomic<std::int64_t> connections_open{0};
+  std::atomic<std::int64_t> handshakes_in_progress{0};
+  std::atomic<std::int64_t> channels_open{0};
+  std::atomic<std::int64_t> handlers_running{0};
+  std::atomic<std::int64_t> outbox_bytes{0};
+  // counters
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> rejected_max_connections{0};
+  std::atomic<std::uint64_t> rejected_max_handshakes{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> handshakes_ok{0};
+  std::atomic<std::uint64_t> handshakes_failed{0};
+  std::atomic<std::uint64_t> auth_failed{0};
+  std::atomic<std::uint64_t> handshake_timeouts{0};
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_out{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> rpcs{0};
+  std::atomic<std::uint64_t> casts_in{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> messages_too_big{0};
+  std::atomic<std::uint64_t> decrypt_failures{0};
+  std::atomic<std::uint64_t> overload_closes{0};
+  std::atomic<std::uint64_t> handler_errors{0};
+
+  // Prometheus text exposition format 0.0.4, one `capchan_...` family each.
+  std::string to_prometheus() const;
+};
+
+}  // namespace capchan::server

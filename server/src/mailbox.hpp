@@ -1,0 +1,70 @@
+// A handler's bounded mailbox (DESIGN.md §4: `mailbox` messages per handler;
+// when full, that socket stops being read). Strand-confined: the reader
+// pushes, the handler pops, both on the session strand. Closing it delivers
+// what is queued, then chan_closed with the reason, every time after.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "capchan/server/channel.hpp"
+
+namespace capchan::server {
+
+class mailbox {
+ public:
+  mailbox(const boost::asio::any_io_executor& ex, std::size_t capacity)
+      : capacity_(capacity), not_empty_(ex), not_full_(ex) {}
+
+  // Waits while full (the caller stops reading its socket meanwhile). Once
+  // closed, messages are dropped.
+  boost::asio::awaitable<void> push(message m) {
+    while (items_.size() >= capacity_ && !closed_) co_await wait(not_full_);
+    if (closed_) co_return;
+    items_.push_back(std::move(m));
+    not_empty_.cancel();
+  }
+
+  boost::asio::awaitable<message> pop() {
+    while (items_.empty() && !closed_) co_await wait(not_empty_);
+    if (!items_.empty()) {
+      message m = std::move(items_.front());
+      items_.pop_front();
+      not_full_.cancel();
+      co_return m;
+    }
+    co_return chan_closed{*closed_};
+  }
+
+  // The first reason wins; later closes change nothing.
+  void close(term reason) {
+    if (!closed_) closed_ = std::move(reason);
+    not_empty_.cancel();
+    not_full_.cancel();
+  }
+  bool closed() const { return closed_.has_value(); }
+  const term* reason() const { return closed_ ? &*closed_ : nullptr; }
+  std::size_t size() const { return items_.size(); }
+
+ private:
+  // A timer used as an event: cancel() wakes the waiter.
+  static boost::asio::awaitable<void> wait(boost::asio::steady_timer& event) {
+    event.expires_at(std::chrono::steady_clock::time_point::max());
+    auto [ec] = co_await event.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    (void)ec;  // operation_aborted is the wake-up
+  }
+
+  std::size_t capacity_;
+  std::deque<message> items_;
+  std::optional<term> closed_;
+  boost::asio::steady_timer not_empty_;
+  boost::asio::steady_timer not_full_;
+};
+
+}  // namespace capchan::server

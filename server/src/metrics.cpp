@@ -1,0 +1,49 @@
+// Prometheus text exposition (format 0.0.4) of the server's counters.
+#include "capchan/server/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace capchan::server {
+namespace {
+
+template <class T>
+void family(std::string& out, const char* name, const char* type, const char* help, const std::atomic<T>& v) {
+  fmt::format_to(std::back_inserter(out), "# HELP capchan_{} {}\n# TYPE capchan_{} {}\ncapchan_{} {}\n", name, help,
+                 name, type, name, v.load(std::memory_order_relaxed));
+}
+
+}  // namespace
+
+std::string metrics::to_prometheus() const {
+  std::string out;
+  family(out, "connections_open", "gauge", "TCP connections open now.", connections_open);
+  family(out, "handshakes_in_progress", "gauge", "Connections accepted but not yet welcomed.", handshakes_in_progress);
+  family(out, "channels_open", "gauge", "Authenticated channels open now.", channels_open);
+  family(out, "handlers_running", "gauge", "Handler coroutines running now.", handlers_running);
+  family(out, "outbox_bytes", "gauge", "Bytes queued to send, all connections.", outbox_bytes);
+  family(out, "connections_total", "counter", "TCP connections accepted.", connections_total);
+  family(out, "rejected_max_connections_total", "counter", "Connections refused at limits.max_connections.",
+         rejected_max_connections);
+  family(out, "rejected_max_handshakes_total", "counter", "Connections refused at limits.max_handshakes.",
+         rejected_max_handshakes);
+  family(out, "http_requests_total", "counter", "Plain HTTP requests answered.", http_requests);
+  family(out, "handshakes_ok_total", "counter", "Logins that reached welcome.", handshakes_ok);
+  family(out, "handshakes_failed_total", "counter", "Connections that ended before welcome.", handshakes_failed);
+  family(out, "auth_failed_total", "counter", "Logins refused: unknown service or wrong password.", auth_failed);
+  family(out, "handshake_timeouts_total", "counter", "Connections closed at limits.handshake_timeout.",
+         handshake_timeouts);
+  family(out, "frames_in_total", "counter", "Frames received on channels.", frames_in);
+  family(out, "frames_out_total", "counter", "Frames sent on channels.", frames_out);
+  family(out, "bytes_in_total", "counter", "WebSocket message bytes received.", bytes_in);
+  family(out, "bytes_out_total", "counter", "WebSocket message bytes sent.", bytes_out);
+  family(out, "rpc_total", "counter", "Calls received.", rpcs);
+  family(out, "casts_in_total", "counter", "Casts received.", casts_in);
+  family(out, "protocol_errors_total", "counter", "Connections closed for breaking the protocol.", protocol_errors);
+  family(out, "messages_too_big_total", "counter", "Messages over the size limit.", messages_too_big);
+  family(out, "decrypt_failures_total", "counter", "Records that failed authentication.", decrypt_failures);
+  family(out, "overload_closes_total", "counter", "Channels closed at limits.outbox.", overload_closes);
+  family(out, "handler_errors_total", "counter", "Handlers that ended with an exception.", handler_errors);
+  return out;
+}
+
+}  // namespace capchan::server

@@ -1,0 +1,97 @@
+// One connection, from TCP accept to close (DESIGN.md §3, §4): it answers
+// plain HTTP (/healthz, /metrics) or upgrades to a WebSocket at /capchan, runs
+// the Noise NX handshake and the login, then the channel: one reader, one
+// writer and the service's handler, all coroutines on this session's strand.
+// Private to capchan_server.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "capchan/core/crypto/noise.hpp"
+#include "capchan/server/channel.hpp"
+#include "mailbox.hpp"
+#include "server_core.hpp"
+
+namespace capchan::server {
+
+class websocket_connection;
+
+class session final : public channel, public reply_sink, public std::enable_shared_from_this<session> {
+ public:
+  session(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_core> core, std::uint64_t id);
+  ~session() override;
+
+  // The whole life of the connection; returns when every task of it is done.
+  boost::asio::awaitable<void> run();
+
+  // From any thread: ends the channel with `reason` (shutdown, reload).
+  void stop(term reason);
+  // From any thread: cancels the handler if it is still running (after the
+  // shutdown grace period).
+  void kill();
+
+  // channel (on the strand, from the handler)
+  boost::asio::awaitable<message> receive() override;
+  void send(term push) override;
+  void close(term reason) override;
+  const std::string& service() const override { return service_name_; }
+  std::uint64_t id() const override { return id_; }
+
+  // reply_sink (any thread)
+  void answer(std::int64_t id, bool ok, term value) override;
+
+ private:
+  boost::asio::awaitable<void> serve_websocket();
+  boost::asio::awaitable<bool> login();
+  boost::asio::awaitable<void> run_channel();
+  boost::asio::awaitable<void> reader();
+  boost::asio::awaitable<void> writer();
+  boost::asio::awaitable<void> handler_task();
+  boost::asio::awaitable<void> wait_killed();
+
+  // Ends the channel: the handler sees chan_closed{reason}; when `notify`
+  // the client gets {close, Reason} before the WebSocket close.
+  void begin_close(term reason, bool notify);
+  // For a peer that cannot be trusted or reached: no more writes, the
+  // WebSocket closes with `code` (0: just drop the TCP connection).
+  void abort(term reason, std::uint16_t code);
+  void queue_frame(std::vector<std::uint8_t> frame);
+  void protocol_failure(const std::string& what);
+
+  std::shared_ptr<server_core> core_;
+  const std::uint64_t id_;
+  const std::chrono::steady_clock::time_point accepted_at_;
+  std::string peer_;
+  std::string service_name_;
+  std::unique_ptr<websocket_connection> conn_;
+  std::optional<crypto::noise::transport_ciphers> ciphers_;
+  std::shared_ptr<service_entry> entry_;
+  term args_c_;
+
+  mailbox mailbox_;
+  std::unordered_set<std::int64_t> calls_in_flight_;
+  std::deque<std::vector<std::uint8_t>> outbox_;  // encoded frames, not yet encrypted
+  std::size_t outbox_bytes_ = 0;
+  boost::asio::steady_timer outbox_ready_;
+  boost::asio::steady_timer killed_;
+  bool closing_ = false;       // no more frames are queued after the close
+  bool send_close_frame_ = false;
+  std::uint16_t close_code_ = 1000;
+  bool connection_lost_ = false;  // nothing more can be written
+  bool welcomed_ = false;
+  bool handshake_counted_ = false;
+  std::optional<term> close_reason_;
+};
+
+}  // namespace capchan::server
