@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
 
 #include "capchan/core/term.hpp"
@@ -28,6 +29,12 @@ struct parse_error {
   // "1:7: expected ',' or '}' in tuple"
   std::string to_string() const;
 };
+
+// Streams to_string(): lets tests and logs print a parse result.
+std::ostream& operator<<(std::ostream& os, const parse_error& e);
+// Makes result<term, parse_error>::value() usable: it throws
+// std::invalid_argument carrying to_string().
+[[noreturn]] void throw_exception_from_error(const parse_error& e, const boost::source_location& loc);
 
 // Parses one term; surrounding whitespace, `%` comments and one final `.`
 // are allowed, anything else after the term is an error.
