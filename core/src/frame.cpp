@@ -83,23 +83,12 @@ boost::system::result<frame, std::string> from_term(term t) {
   const std::string& tag = e[0].as_atom()->name;
   const std::size_t n = e.size();
   if (tag == "cast" && n == 2) return frame(cast{std::move(e[1])});
-  if (tag == "call" && n == 3) {
-    call c;
-    if (!read_positive_id(e[1], c.id)) return std::string("call Id must be a positive integer");
-    c.message = std::move(e[2]);
-    return frame(std::move(c));
-  }
-  if (tag == "reply" && n == 3) {
-    reply r;
-    if (!read_positive_id(e[1], r.id)) return std::string("reply Id must be a positive integer");
-    r.message = std::move(e[2]);
-    return frame(std::move(r));
-  }
-  if (tag == "fail" && n == 3) {
-    fail f;
-    if (!read_positive_id(e[1], f.id)) return std::string("fail Id must be a positive integer");
-    f.reason = std::move(e[2]);
-    return frame(std::move(f));
+  if ((tag == "call" || tag == "reply" || tag == "fail") && n == 3) {
+    std::int64_t id = 0;
+    if (!read_positive_id(e[1], id)) return tag + " Id must be a positive integer";
+    if (tag == "call") return frame(call{id, std::move(e[2])});
+    if (tag == "reply") return frame(reply{id, std::move(e[2])});
+    return frame(fail{id, std::move(e[2])});
   }
   if (tag == "close" && n == 2) return frame(close{std::move(e[1])});
   if (tag == "login" && n == 2) {

@@ -40,7 +40,7 @@ namespace {
 class function_service final : public service {
  public:
   function_service(handler_function fn, term args_s) : fn_(std::move(fn)), args_s_(std::move(args_s)) {}
-  boost::asio::awaitable<void> run(channel& mm, term args_c) override { return fn_(mm, std::move(args_c), args_s_); }
+  boost::asio::awaitable<void> run(channel& mm, const term& args_c) override { return fn_(mm, args_c, args_s_); }
 
  private:
   handler_function fn_;

@@ -23,8 +23,10 @@ class mailbox {
       : capacity_(capacity), not_empty_(ex), not_full_(ex) {}
 
   // Waits while full (the caller stops reading its socket meanwhile). Once
-  // closed, messages are dropped.
-  boost::asio::awaitable<void> push(message m) {
+  // closed, messages are dropped. Takes an rvalue reference, not a value:
+  // GCC 12 destroys by-value coroutine parameters of class type wrongly (the
+  // caller's temporary lives until the co_await ends, so this is safe).
+  boost::asio::awaitable<void> push(message&& m) {
     while (items_.size() >= capacity_ && !closed_) co_await wait(not_full_);
     if (closed_) co_return;
     items_.push_back(std::move(m));
@@ -39,7 +41,8 @@ class mailbox {
       not_full_.cancel();
       co_return m;
     }
-    co_return chan_closed{*closed_};
+    message end = chan_closed{*closed_};
+    co_return end;
   }
 
   // The first reason wins; later closes change nothing.

@@ -23,7 +23,10 @@ namespace {
 
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-awaitable<void> accept_loop(std::shared_ptr<server_core> core) {
+// `owner` outlives the loop (the server waits for it at shutdown); the copy
+// keeps the core alive for the sessions the loop starts.
+awaitable<void> accept_loop(const std::shared_ptr<server_core>& owner) {
+  const auto core = owner;
   for (;;) {
     auto strand = asio::make_strand(core->ioc);
     auto [ec, socket] = co_await core->acceptor->async_accept(strand, as_tuple_awaitable);

@@ -58,6 +58,7 @@ class session final : public channel, public reply_sink, public std::enable_shar
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> handler_task();
+  boost::asio::awaitable<void> run_handler();
   boost::asio::awaitable<void> wait_killed();
 
   // Ends the channel: the handler sees chan_closed{reason}; when `notify`

@@ -24,7 +24,7 @@ const term* push_request(const term& msg, std::int64_t& n) {
 
 }  // namespace
 
-boost::asio::awaitable<void> echo_handler(server::channel& mm, term, const term&) {
+boost::asio::awaitable<void> echo_handler(server::channel& mm, const term&, const term&) {
   for (;;) {
     auto msg = co_await mm.receive();
     if (std::holds_alternative<server::chan_closed>(msg)) co_return;

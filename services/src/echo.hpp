@@ -5,6 +5,6 @@
 
 namespace capchan::services {
 
-boost::asio::awaitable<void> echo_handler(server::channel& mm, term args_c, const term& args_s);
+boost::asio::awaitable<void> echo_handler(server::channel& mm, const term& args_c, const term& args_s);
 
 }  // namespace capchan::services

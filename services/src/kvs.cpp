@@ -14,7 +14,7 @@ namespace {
 
 class memory_kvs final : public server::service {
  public:
-  boost::asio::awaitable<void> run(server::channel& mm, term) override {
+  boost::asio::awaitable<void> run(server::channel& mm, const term&) override {
     for (;;) {
       auto msg = co_await mm.receive();
       if (std::holds_alternative<server::chan_closed>(msg)) co_return;

@@ -37,6 +37,10 @@ struct decode_error {
   std::string to_string() const;
 };
 
+// Lets `result.value()` throw when it holds a decode_error (Boost.System finds
+// it by argument-dependent lookup): std::invalid_argument with to_string().
+[[noreturn]] void throw_exception_from_error(const decode_error& e, const boost::source_location& loc);
+
 // The full encoding: version byte, then the term.
 std::vector<std::uint8_t> encode(const term& t);
 // Appends the full encoding (version byte included) to `out`.

@@ -3,7 +3,7 @@
 // For each authenticated connection the server runs the service's handler, a
 // C++20 coroutine on the connection's strand, with a `channel`:
 //
-//   asio::awaitable<void> echo(channel& mm, term args_c) {
+//   asio::awaitable<void> echo(channel& mm, const term& args_c) {
 //     for (;;) {
 //       auto msg = co_await mm.receive();
 //       if (auto* call = std::get_if<call_message>(&msg)) call->reply(call->message());

@@ -34,8 +34,10 @@ class service {
   virtual ~service() = default;
   // One connection's handler: lib_chan's Mod:Func(MM, ArgsC, ArgsS). It runs
   // on the connection's strand until it returns; returning ends the channel
-  // with `normal`, throwing ends it with `{handler_error, what()}`.
-  virtual boost::asio::awaitable<void> run(channel& mm, term args_c) = 0;
+  // with `normal`, throwing ends it with `{handler_error, what()}`. args_c
+  // lives as long as the channel. (Coroutines here take no class-type
+  // parameter by value: GCC 12 destroys those wrongly.)
+  virtual boost::asio::awaitable<void> run(channel& mm, const term& args_c) = 0;
   // The service's entry is going away (reload or shutdown) after its channels.
   virtual void stop() {}
 };
@@ -44,7 +46,8 @@ class service {
 // a config error.
 using service_factory = std::function<std::unique_ptr<service>(const service_context&)>;
 // lib_chan's shape: a function of (MM, ArgsC, ArgsS) with no shared state.
-using handler_function = std::function<boost::asio::awaitable<void>(channel&, term args_c, const term& args_s)>;
+using handler_function =
+    std::function<boost::asio::awaitable<void>(channel&, const term& args_c, const term& args_s)>;
 
 class service_registry {
  public:

@@ -1,0 +1,60 @@
+// An in-process capchan server on 127.0.0.1:0 for integration tests: the real
+// server library and services, plus test services that report what their
+// handlers saw, on an io_context of two threads. Clients connect with the real
+// client library.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "capchan/client/sync.hpp"
+#include "capchan/server/server.hpp"
+
+namespace capchan::test {
+
+// What handlers of the "probe" service saw: the reason of every chan_closed.
+class probe_log {
+ public:
+  void closed(term reason);
+  // Waits (without sleeping) until `n` channels have closed; their reasons.
+  std::vector<term> wait_closed(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<term> reasons_;
+};
+
+struct server_fixture {
+  // Services: "nameServer" (kvs), "echo", "probe" (records its close reason;
+  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms), all with the
+  // password "secret" and the cheapest argon2id so tests stay fast.
+  explicit server_fixture(config::limits_config limits = {});
+  ~server_fixture();
+
+  // Stops the server as SIGTERM would; returns when it is done.
+  void shutdown(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+  client::connect_options options() const;
+  client::result<client::sync::channel> connect(const std::string& service, const std::string& password = "secret",
+                                                term args_c = term()) const;
+
+  std::uint16_t port = 0;
+  std::string fingerprint;
+  std::shared_ptr<probe_log> probes = std::make_shared<probe_log>();
+  boost::asio::io_context ioc;
+  std::unique_ptr<server::server> srv;
+  std::shared_ptr<client::password_cache> passwords;
+
+ private:
+  std::vector<std::thread> threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace capchan::test
