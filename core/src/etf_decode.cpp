@@ -55,7 +55,7 @@ std::string tag_name(std::string_view name, std::uint8_t tag) {
   return std::string(name) + " (tag " + std::to_string(tag) + ")";
 }
 
-// Why a refused tag is refused, or empty for a tag this decoder does not know.
+// Why a tag is refused: what it encodes, or that the tag is unknown.
 std::string refusal(std::uint8_t t) {
   switch (t) {
     case tag::compressed:
@@ -106,10 +106,9 @@ bool is_ascii(std::span<const std::uint8_t> bytes) {
   return any < 0x80;
 }
 
-// Where a decoded term goes: appended to a vector (tuple and list elements)
-// or stored in a slot (map keys and values, the whole term). The decoder
-// constructs each term at its destination, so the hot path moves no finished
-// terms around.
+// Where a decoded term goes: appended to a vector (tuple and list elements,
+// constructed in place there, so the hot path copies no finished term) or
+// stored in a slot (map keys and values, and the whole term).
 class append_to {
  public:
   explicit append_to(std::vector<term>& items) : items_(items) {}
@@ -134,8 +133,8 @@ class store_in {
   term& slot_;
 };
 
-// An atom's name, converted to an atom only where the term is built: term's
-// constructor then receives the atom without an extra copy of the name.
+// An atom's name, made into an atom only inside term's constructor, which
+// saves one move of the name per atom.
 struct atom_text {
   std::string_view text;
   operator atom() const {  // NOLINT(google-explicit-constructor): used by term's constructor
@@ -254,9 +253,10 @@ class term_decoder {
     return bytes;
   }
 
-  // Scalars are decoded inline here; containers and rare tags out of line
-  // ([[gnu::noinline]]), which keeps this function's frame small: it runs
-  // once per element.
+  // Inlined into every caller: the container decoders are [[gnu::flatten]],
+  // so a scalar element costs no call at all, while containers and rare tags
+  // stay out of line ([[gnu::noinline]]), which also bounds the recursion to
+  // one container frame per nesting level.
   template <class Sink>
   [[gnu::always_inline]] bool decode_term(Sink sink, std::size_t level) {
     if (!need(1, "a term's tag")) return false;
