@@ -31,6 +31,7 @@ constexpr std::uintmax_t max_config_bytes = 4u << 20;
 constexpr std::size_t max_service_name_bytes = 255;
 // Floors below which a limit makes the server unusable, not safer.
 constexpr std::uint64_t min_max_message = 4096;  // login-phase messages are up to 4 KiB
+constexpr std::int64_t max_blocking_workers = 1024;  // threads, not a queue entry each
 constexpr std::chrono::milliseconds min_timeout{100};
 
 class loader {
@@ -182,6 +183,8 @@ class loader {
         if (auto v = count(value, path)) limits.mailbox = *v;
       } else if (name == "outbox") {
         if (auto v = size(value, path)) limits.outbox = *v;
+      } else if (name == "blocking_workers") {
+        if (auto v = integer(value, path, 1, max_blocking_workers)) limits.blocking_workers = static_cast<std::uint64_t>(*v);
       } else {
         unknown(key, "limits.");
       }

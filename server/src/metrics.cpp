@@ -21,6 +21,9 @@ std::string metrics::to_prometheus() const {
   family(out, "channels_open", "gauge", "Authenticated channels open now.", channels_open);
   family(out, "handlers_running", "gauge", "Handler coroutines running now.", handlers_running);
   family(out, "outbox_bytes", "gauge", "Bytes queued to send, all connections.", outbox_bytes);
+  family(out, "blocking_running", "gauge", "Blocking handlers running on a worker thread.", blocking_running);
+  family(out, "blocking_waiting", "gauge", "Blocking handlers waiting for a free worker (limits.blocking_workers).",
+         blocking_waiting);
   family(out, "connections_total", "counter", "TCP connections accepted.", connections_total);
   family(out, "rejected_max_connections_total", "counter", "Connections refused at limits.max_connections.",
          rejected_max_connections);

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "blocking_pool.hpp"
 #include "session.hpp"
 
 namespace capchan::server {
@@ -70,9 +71,11 @@ awaitable<void> accept_loop(const std::shared_ptr<server_core>& owner) {
 boost::system::result<std::unique_ptr<server>, std::vector<std::string>> server::create(
     asio::io_context& ioc, const config::server_config& config, crypto::noise::keypair key,
     const service_registry& registry, std::shared_ptr<spdlog::logger> logger) {
-  auto table = service_table::build(config, key, registry, ioc.get_executor());
+  auto blocking = std::make_shared<blocking_pool>(config.limits.blocking_workers);
+  auto table = service_table::build(config, key, registry, ioc.get_executor(), blocking);
   if (!table) return table.error();
   auto core = std::make_shared<server_core>(ioc, config, std::move(key), std::move(*table), std::move(logger));
+  blocking->attach(core->counters);
   return std::unique_ptr<server>(new server(std::move(core)));
 }
 

@@ -21,7 +21,8 @@ crypto::password_verifier from_config(const config::verifier& v) {
 
 boost::system::result<std::shared_ptr<service_table>, std::vector<std::string>> service_table::build(
     const config::server_config& config, const crypto::noise::keypair& key, const service_registry& registry,
-    const boost::asio::any_io_executor& executor) {
+    const boost::asio::any_io_executor& executor,
+      const std::shared_ptr<blocking_pool>& blocking) {
   auto table = std::make_shared<service_table>();
   std::vector<std::string> errors;
   for (const auto& s : config.services) {
@@ -50,7 +51,7 @@ boost::system::result<std::shared_ptr<service_table>, std::vector<std::string>> 
       continue;
     }
     try {
-      entry->impl = (*factory)(service_context{s.name, s.args, config.data_dir, executor});
+      entry->impl = (*factory)(service_context{s.name, s.args, config.data_dir, executor, blocking});
     } catch (const std::exception& e) {
       errors.push_back(where + ": handler \"" + s.handler + "\" refused to start: " + e.what());
       continue;

@@ -28,7 +28,8 @@ class service_table {
  public:
   static boost::system::result<std::shared_ptr<service_table>, std::vector<std::string>> build(
       const config::server_config& config, const crypto::noise::keypair& key, const service_registry& registry,
-      const boost::asio::any_io_executor& executor);
+      const boost::asio::any_io_executor& executor,
+      const std::shared_ptr<blocking_pool>& blocking);
 
   std::shared_ptr<service_entry> find(const std::string& name) const;
   const std::map<std::string, std::shared_ptr<service_entry>>& entries() const { return entries_; }

@@ -113,6 +113,8 @@ TEST_CASE("each mistake names file, line and key", "[config]") {
   CHECK(only_problem("[limits]\nmax_message = \"1KiB\"\n").message == "must be at least 4KiB");
   CHECK(only_problem("[limits]\nhandshake_timeout = \"5ms\"\n").message == "must be at least 100ms");
   CHECK(only_problem("[limits]\nmailbox = 0\n").key == "limits.mailbox");
+  CHECK(only_problem("[limits]\nblocking_workers = 0\n").message == "must be between 1 and 1024");
+  CHECK(only_problem("[limits]\nblocking_workers = 5000\n").key == "limits.blocking_workers");
   CHECK(only_problem("[limits]\nmax_conections = 5\n").to_string() ==
         "/etc/capchan/server.toml:2: limits.max_conections: unknown key");
   CHECK(only_problem("[limits]\nmax_connections = 10\nmax_handshakes = 20\n").key == "limits.max_handshakes");

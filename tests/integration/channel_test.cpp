@@ -11,19 +11,8 @@
 
 using namespace capchan;
 using namespace std::chrono_literals;
+using capchan::test::closed_reason;
 using capchan::test::server_fixture;
-
-namespace {
-
-term closed_reason(client::sync::channel& ch) {
-  for (;;) {
-    auto in = ch.receive_for(10s);
-    REQUIRE(in.has_value());
-    if (auto* c = std::get_if<client::chan_closed>(&*in)) return c->reason;
-  }
-}
-
-}  // namespace
 
 TEST_CASE("the book's name-server session through the C++ API", "[integration]") {
   server_fixture f;

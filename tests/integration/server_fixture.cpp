@@ -30,6 +30,25 @@ std::vector<term> probe_log::wait_closed(std::size_t n, std::chrono::millisecond
   return reasons_;
 }
 
+term closed_reason(client::sync::channel& ch, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto in = ch.receive_for(std::max(left, std::chrono::milliseconds(0)));
+    if (!in) throw std::runtime_error("no chan_closed within " + std::to_string(limit.count()) + " ms");
+    if (auto* c = std::get_if<client::chan_closed>(&*in)) return c->reason;
+  }
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 namespace {
 
 // The "probe" test service: echoes calls, and reports how its channel ended.
@@ -59,6 +78,36 @@ server::handler_function probe_handler(std::shared_ptr<probe_log> log) {
   };
 }
 
+// The "blocking" test service, a blocking handler (add_blocking): echoes
+// calls and casts, {sleep, Ms, X} blocks its worker thread for Ms, then
+// replies X; {throw, Text} throws; reports how its channel ended.
+server::blocking_function blocking_handler(std::shared_ptr<probe_log> log) {
+  return [log](server::blocking_channel& mm, const term&, const term&) {
+    for (;;) {
+      auto msg = mm.receive();
+      if (auto* closed = std::get_if<server::chan_closed>(&msg)) {
+        log->closed(closed->reason);
+        return;
+      }
+      if (auto* cast = std::get_if<server::cast_message>(&msg)) {
+        mm.send(cast->message);
+        continue;
+      }
+      auto& call = std::get<server::call_message>(msg);
+      const auto* t = call.message().as_tuple();
+      if (t && t->elements.size() == 2 && t->elements[0].is_atom("throw")) {
+        throw std::runtime_error(std::string(t->elements[1].as_binary()->view()));
+      }
+      if (t && t->elements.size() == 3 && t->elements[0].is_atom("sleep")) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(*t->elements[1].as_int64()));
+        call.reply(t->elements[2]);
+        continue;
+      }
+      call.reply(call.message());
+    }
+  };
+}
+
 config::service_config service(const std::string& name, const std::string& handler) {
   config::service_config s;
   s.name = name;
@@ -76,10 +125,12 @@ server_fixture::server_fixture(config::limits_config limits) {
   cfg.bind = "127.0.0.1";
   cfg.port = 0;
   cfg.limits = limits;
-  cfg.services = {service("nameServer", "kvs"), service("echo", "echo"), service("probe", "probe")};
+  cfg.services = {service("nameServer", "kvs"), service("echo", "echo"), service("probe", "probe"),
+                  service("blocking", "blocking")};
   server::service_registry registry;
   services::register_builtin(registry);
   registry.add_function("probe", probe_handler(probes));
+  registry.add_blocking("blocking", blocking_handler(probes));
   auto logger = std::getenv("CAPCHAN_TEST_LOG") ? std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::stderr_sink_mt>()) : std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
   auto created = server::server::create(ioc, cfg, crypto::noise::keypair::generate(), registry, logger);
   if (!created) throw std::runtime_error("server::create failed: " + created.error().front());

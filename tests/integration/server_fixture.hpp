@@ -4,7 +4,9 @@
 // client library.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,9 +33,18 @@ class probe_log {
   std::vector<term> reasons_;
 };
 
+// The reason of the chan_closed that ends what `ch` receives (pushes before
+// it are skipped); throws if none comes within `limit`.
+term closed_reason(client::sync::channel& ch, std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+// Polls `pred` until it holds or `limit` passes; whether it held. For state
+// with no event to wait on (counters).
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(10));
+
 struct server_fixture {
   // Services: "nameServer" (kvs), "echo", "probe" (records its close reason;
-  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms), all with the
+  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms), "blocking"
+  // (the same as a blocking handler, whose sleep blocks its worker), all with the
   // password "secret" and the cheapest argon2id so tests stay fast.
   explicit server_fixture(config::limits_config limits = {});
   ~server_fixture();

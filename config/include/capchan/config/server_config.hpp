@@ -31,6 +31,7 @@ struct limits_config {
   std::uint64_t max_message = 1u << 20;  // bytes of one WebSocket message
   std::uint64_t mailbox = 1024;          // messages queued per handler
   std::uint64_t outbox = 8u << 20;       // unsent bytes per connection
+  std::uint64_t blocking_workers = 16;   // threads for blocking handlers, all services
   friend bool operator==(const limits_config&, const limits_config&) = default;
 };
 

@@ -16,12 +16,14 @@
 // any thread, even after the channel has ended (the answer is then dropped).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <variant>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "capchan/core/term.hpp"
@@ -90,6 +92,30 @@ class channel {
   // The service this channel was opened for, and a connection id for logs.
   virtual const std::string& service() const = 0;
   virtual std::uint64_t id() const = 0;
+};
+
+// The mailbox of a blocking handler (service_registry::add_blocking): the
+// same channel, seen from a worker thread of the server's blocking pool, so
+// the handler may call blocking code (a database driver, a file, a sleep)
+// without stalling the I/O threads. receive() blocks the worker until a
+// message arrives; send() and close() hand the work to the channel's strand
+// and return at once. Use it only from the handler's own thread.
+class blocking_channel {
+ public:
+  blocking_channel(channel& mm, boost::asio::any_io_executor strand) : mm_(mm), strand_(std::move(strand)) {}
+  blocking_channel(const blocking_channel&) = delete;
+  blocking_channel& operator=(const blocking_channel&) = delete;
+
+  // The next message; after the channel has ended, chan_closed (every time).
+  message receive();
+  void send(term push);
+  void close(term reason);
+  const std::string& service() const { return mm_.service(); }
+  std::uint64_t id() const { return mm_.id(); }
+
+ private:
+  channel& mm_;
+  boost::asio::any_io_executor strand_;
 };
 
 }  // namespace capchan::server

@@ -16,6 +16,8 @@ struct metrics {
   std::atomic<std::int64_t> channels_open{0};
   std::atomic<std::int64_t> handlers_running{0};
   std::atomic<std::int64_t> outbox_bytes{0};
+  std::atomic<std::int64_t> blocking_running{0};  // blocking handlers on a worker
+  std::atomic<std::int64_t> blocking_waiting{0};  // blocking handlers waiting for one
   // counters
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> rejected_max_connections{0};

@@ -21,12 +21,15 @@
 
 namespace capchan::server {
 
+class blocking_pool;  // the server's worker threads for blocking handlers
+
 // What a service gets to set itself up.
 struct service_context {
   std::string name;                 // the [[service]] name
   term args;                        // ArgsS from the config
   std::filesystem::path data_dir;   // where durable services keep files
   boost::asio::any_io_executor executor;
+  std::shared_ptr<blocking_pool> blocking;  // for add_blocking's handlers
 };
 
 class service {
@@ -48,11 +51,20 @@ using service_factory = std::function<std::unique_ptr<service>(const service_con
 // lib_chan's shape: a function of (MM, ArgsC, ArgsS) with no shared state.
 using handler_function =
     std::function<boost::asio::awaitable<void>(channel&, const term& args_c, const term& args_s)>;
+// The same shape for code that blocks: it runs on a worker thread of a pool
+// of limits.blocking_workers threads shared by all services. While every
+// worker is busy, new channels of blocking services wait for one (their
+// mailboxes fill, then their sockets stop being read); coroutine services
+// are not affected. Returning ends the channel with `normal`, throwing with
+// `{handler_error, what()}`. Shutdown waits for the handler to return, so a
+// handler should return when receive() yields chan_closed.
+using blocking_function = std::function<void(blocking_channel&, const term& args_c, const term& args_s)>;
 
 class service_registry {
  public:
   void add(std::string handler_name, service_factory factory);
   void add_function(std::string handler_name, handler_function fn);
+  void add_blocking(std::string handler_name, blocking_function fn);
   const service_factory* find(const std::string& handler_name) const;
   std::vector<std::string> names() const;
 
