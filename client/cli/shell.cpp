@@ -205,6 +205,8 @@ class shell {
         case line_reader::status::woken:
           return true;
         case line_reader::status::end_of_input:
+          if (settings_.interactive)
+            console_.text("\n");  // Ctrl-D left the cursor after the prompt
           closing_ = true;
           return false;
         case line_reader::status::too_long:

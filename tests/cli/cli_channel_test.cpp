@@ -97,7 +97,7 @@ TEST_CASE("global flags may come before the subcommand, and a capchan:// URL nam
   CHECK_THAT(both.err, Catch::Contains("the URL already names the server"));
 }
 
-TEST_CASE("--json prints the reply with the documented mapping", "[cli][server]") {
+TEST_CASE("rpc --json prints the reply with the documented mapping", "[cli][server]") {
   server_process server;
   cli_runner cli;
   const auto pinned = cli_runner::pinned(server);
@@ -310,7 +310,7 @@ TEST_CASE("usage errors exit 2 and say what is wrong", "[cli]") {
   }
 }
 
-TEST_CASE("--help explains the flags with an example", "[cli]") {
+TEST_CASE("help: --help explains the flags with an example", "[cli]") {
   cli_runner cli;
   const auto top = cli.run({"--help"});
   CHECK(top.exit_code == 0);

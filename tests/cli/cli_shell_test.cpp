@@ -127,7 +127,7 @@ TEST_CASE("shell: pushes print as they arrive, while the shell waits for input",
 // A shell on a live channel; `stop` ends the server under it. The shell
 // must say why the channel closed and exit 4 on its own (stdin stays open).
 static void check_closed_under_shell(const std::function<void(server_process&)>& stop,
-                              const std::string& reason) {
+                                     const std::string& reason) {
   server_process server;
   cli_runner cli;
   auto shell = start_shell(cli, server, "nameServer", server_process::book_password);
