@@ -66,6 +66,18 @@ TEST_CASE("shell: --json, blank lines, comments, help, quit", "[cli][shell][serv
   CHECK(r.err.empty());
 }
 
+TEST_CASE("shell: --json shows pushes as push objects", "[cli][shell][server]") {
+  server_process server;
+  cli_runner cli;
+  const auto r = cli.run(join({"shell", "--json", "echo"}, cli_runner::pinned(server)),
+                         {"CAPCHAN_PASSWORD=echo"}, "cast {push, 1, hi}.\n{ping}.\n");
+  CHECK(r.exit_code == 0);
+  // The push and the reply come on different paths: either may print first.
+  CHECK_THAT(r.out, Catch::Contains("{\"push\":{\"atom\":\"hi\"}}\n"));
+  CHECK_THAT(r.out, Catch::Contains("{\"tuple\":[{\"atom\":\"ping\"}]}\n"));
+  CHECK(r.err.empty());
+}
+
 TEST_CASE("shell: a bad line gets an error naming it, and the shell goes on",
           "[cli][shell][server]") {
   server_process server;
