@@ -188,13 +188,16 @@ TEST_CASE("no password source and no terminal: a usage error that says how to gi
 TEST_CASE("rpc: pushes before the reply do not hold the reply back", "[cli][server]") {
   server_process server;
   cli_runner cli;
-  // Far more pushes than the client queues (connect_options::max_pushes,
-  // 1024): unless the CLI takes them, the channel stops reading and the
-  // reply never arrives.
-  const auto r = cli.run(join({"rpc", "echo", "{push, 50000, x}"}, cli_runner::pinned(server)),
-                         {"CAPCHAN_PASSWORD=echo"});
+  // 5,000 pushes of 1 KiB: at least 5 WebSocket messages (at most
+  // max_message, 1 MiB, each), so the client has queued more than its
+  // max_pushes (1024) before the message with the reply. Unless the CLI
+  // takes the pushes, the channel stops reading and the reply never comes.
+  const std::string push_request = "{push, 5000, <<\"" + std::string(1024, 'x') + "\">>}";
+  const auto r =
+      cli.run(join({"rpc", "--timeout", "60s", "echo", push_request}, cli_runner::pinned(server)),
+              {"CAPCHAN_PASSWORD=echo"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "{ok,50000}\n");
+  CHECK(r.out == "{ok,5000}\n");
   CHECK(r.err.empty());
 }
 
