@@ -12,12 +12,10 @@
 #include "capchan/core/etf.hpp"
 #include "capchan/core/hex.hpp"
 #include "capchan/core/text.hpp"
+#include "exit_codes.hpp"
 
 namespace capchan::cli {
 namespace {
-
-constexpr int exit_ok = 0;
-constexpr int exit_usage = 2;
 
 std::string argument_or_stdin(const std::string& arg) {
   if (arg != "-") return arg;

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -33,7 +35,13 @@ void make_pipe(int fds[2]) {
   ::dup2(in_fd, STDIN_FILENO);
   ::dup2(out_fd, STDOUT_FILENO);
   if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
-  for (const auto& kv : extra_env) ::putenv(const_cast<char*>(kv.c_str()));
+  for (const auto& kv : extra_env) {
+    if (kv.find('=') == std::string::npos) {
+      ::unsetenv(kv.c_str());
+    } else {
+      ::putenv(const_cast<char*>(kv.c_str()));
+    }
+  }
   auto args = to_argv(argv);
   ::execve(args[0], args.data(), environ);
   const std::string msg = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
@@ -52,6 +60,20 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
+using steady = std::chrono::steady_clock;
+
+// Milliseconds left until `deadline`, as poll(2) takes them (-1: forever).
+int poll_timeout(std::optional<steady::time_point> deadline) {
+  if (!deadline) return -1;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - steady::now());
+  return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), 1 << 30));
+}
+
+std::optional<steady::time_point> deadline_after(std::chrono::milliseconds limit) {
+  if (limit == no_limit) return std::nullopt;
+  return steady::now() + limit;
+}
+
 int decode_status(int status, int* signal_out) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (signal_out && WIFSIGNALED(status)) *signal_out = WTERMSIG(status);
@@ -61,7 +83,8 @@ int decode_status(int status, int* signal_out) {
 }  // namespace
 
 process_result run_process(const std::vector<std::string>& argv, const std::string& input,
-                           const std::vector<std::string>& extra_env) {
+                           const std::vector<std::string>& extra_env, std::chrono::milliseconds limit) {
+  const auto deadline = deadline_after(limit);
   ::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2], err[2];
   make_pipe(in);
@@ -86,9 +109,15 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
   while (open_outputs > 0 || in_fd >= 0) {
     fds[2].fd = in_fd;
-    if (::poll(fds, 3, -1) < 0) {
+    const int ready = ::poll(fds, 3, result.timed_out ? -1 : poll_timeout(deadline));
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (ready == 0) {  // past the limit: its pipes close when it dies
+      ::kill(pid, SIGKILL);
+      result.timed_out = true;
+      continue;
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -119,14 +148,17 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   return result;
 }
 
-child_process::child_process(const std::vector<std::string>& argv) {
+child_process::child_process(const std::vector<std::string>& argv) : child_process(argv, {}, false) {}
+
+child_process::child_process(const std::vector<std::string>& argv,
+                             const std::vector<std::string>& extra_env, bool merge_stderr) {
   ::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2];
   make_pipe(in);
   make_pipe(out);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid_ == 0) exec_child(argv, in[0], out[1], -1, {});
+  if (pid_ == 0) exec_child(argv, in[0], out[1], merge_stderr ? out[1] : -1, extra_env);
   ::close(in[0]);
   ::close(out[1]);
   to_child_ = in[1];
@@ -135,8 +167,7 @@ child_process::child_process(const std::vector<std::string>& argv) {
 
 child_process::~child_process() {
   if (!reaped_) {
-    if (to_child_ >= 0) ::close(to_child_);
-    to_child_ = -1;
+    close_stdin();
     ::kill(pid_, SIGKILL);
     wait();
   }
@@ -148,13 +179,20 @@ bool child_process::write_line(const std::string& line) {
   return to_child_ >= 0 && write_all(to_child_, data.data(), data.size());
 }
 
-std::optional<std::string> child_process::read_line() {
+std::optional<std::string> child_process::read_line() { return read_line(no_limit); }
+
+std::optional<std::string> child_process::read_line(std::chrono::milliseconds limit) {
+  const auto deadline = deadline_after(limit);
   for (;;) {
     if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
       std::string line = buffer_.substr(0, nl);
       buffer_.erase(0, nl + 1);
       return line;
     }
+    pollfd fd = {from_child_, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, poll_timeout(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return std::nullopt;
     char buf[65536];
     const ssize_t n = ::read(from_child_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -163,11 +201,32 @@ std::optional<std::string> child_process::read_line() {
   }
 }
 
-int child_process::wait() {
-  if (to_child_ >= 0) {
-    ::close(to_child_);
-    to_child_ = -1;
+void child_process::close_stdin() {
+  if (to_child_ >= 0) ::close(to_child_);
+  to_child_ = -1;
+}
+
+bool child_process::signal(int signo) { return !reaped_ && ::kill(pid_, signo) == 0; }
+
+std::optional<int> child_process::wait(std::chrono::milliseconds limit) {
+  close_stdin();
+  if (!reaped_ && limit != no_limit) {
+    // A pidfd becomes readable when the child exits: an event to wait for.
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd < 0) throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(errno));
+    const auto deadline = deadline_after(limit);
+    pollfd fd = {pidfd, POLLIN, 0};
+    int ready = 0;
+    while ((ready = ::poll(&fd, 1, poll_timeout(deadline))) < 0 && errno == EINTR) {
+    }
+    ::close(pidfd);
+    if (ready == 0) return std::nullopt;
   }
+  return wait();
+}
+
+int child_process::wait() {
+  close_stdin();
   if (!reaped_) {
     while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
     }

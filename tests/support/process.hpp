@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,12 +17,20 @@ struct process_result {
   int signal = 0;      // the signal that ended it, if any
   std::string out;
   std::string err;
+  bool timed_out = false;  // killed (SIGKILL) for running past its limit
 };
 
+// No limit on how long a child may run.
+inline constexpr std::chrono::milliseconds no_limit = std::chrono::milliseconds::max();
+
 // Runs argv[0] (a path) with the arguments, feeding `input` on stdin, and
-// waits for it to end.
+// waits for it to end; past `limit` it is killed and timed_out is set, so a
+// hung child fails its test instead of hanging it. `extra_env` holds
+// "NAME=value" entries, or "NAME" alone to remove NAME from the child's
+// environment.
 process_result run_process(const std::vector<std::string>& argv, const std::string& input = {},
-                           const std::vector<std::string>& extra_env = {});
+                           const std::vector<std::string>& extra_env = {},
+                           std::chrono::milliseconds limit = no_limit);
 
 // A running child with stdin and stdout as pipes (stderr is inherited, so its
 // complaints show in the test log). The destructor closes stdin, then kills
@@ -29,6 +38,10 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
 class child_process {
  public:
   explicit child_process(const std::vector<std::string>& argv);
+  // With `extra_env` as for run_process; with `merge_stderr`, the child's
+  // stderr goes to the same pipe as its stdout (2>&1).
+  child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                bool merge_stderr);
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -36,9 +49,17 @@ class child_process {
   bool write_line(const std::string& line);
   // One line without its newline; nullopt at end of file.
   std::optional<std::string> read_line();
+  // The same, or nullopt when no whole line came within `limit`.
+  std::optional<std::string> read_line(std::chrono::milliseconds limit);
+  // Closes stdin (the child sees end of input).
+  void close_stdin();
   pid_t pid() const { return pid_; }
+  // Sends `signo` to the child; false if it has already been reaped.
+  bool signal(int signo);
   // Closes stdin and waits for the exit code (-1 if killed by a signal).
   int wait();
+  // The same, or nullopt if the child is still running after `limit`.
+  std::optional<int> wait(std::chrono::milliseconds limit);
 
  private:
   pid_t pid_ = -1;

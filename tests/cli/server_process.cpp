@@ -1,0 +1,101 @@
+// See server_process.hpp.
+#include "server_process.hpp"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace capchan::test {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fast argon2id (t=1, 8 KiB: libsodium's minimum) keeps each login cheap;
+// the CLI runs one per command.
+constexpr const char* config_text = R"(port = 0
+bind = "127.0.0.1"
+key_file = "server.key"
+data_dir = "data"
+
+[[service]]
+name = "nameServer"
+password = "ABXy45"
+handler = "kvs"
+argon2id_ops = 1
+argon2id_mem = "8KiB"
+
+[[service]]
+name = "echo"
+password = "echo"
+handler = "echo"
+argon2id_ops = 1
+argon2id_mem = "8KiB"
+)";
+
+}  // namespace
+
+temp_folder::temp_folder() {
+  std::string pattern = (fs::temp_directory_path() / "capchan-cli-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  }
+  path_ = pattern;
+}
+
+temp_folder::~temp_folder() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+server_process::server_process() {
+  const fs::path config = folder_.path() / "server.toml";
+  write_file(config, config_text);
+  process_ = std::make_unique<child_process>(
+      std::vector<std::string>{CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error",
+                               "--threads", "1"},
+      std::vector<std::string>{}, false);
+  const auto line = process_->read_line(std::chrono::seconds(30));
+  if (!line) throw std::runtime_error("capchan-server printed no 'listening' line within 30 s");
+  static const std::regex listening(
+      R"(capchan-server listening on 127\.0\.0\.1:(\d+) key (SHA256:\S+))");
+  std::smatch m;
+  if (!std::regex_match(*line, m, listening)) {
+    throw std::runtime_error("unexpected first line from capchan-server: " + *line);
+  }
+  port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+  fingerprint_ = m[2].str();
+}
+
+server_process::~server_process() {
+  if (process_) kill();
+}
+
+std::optional<int> server_process::terminate(std::chrono::milliseconds limit) {
+  process_->signal(SIGTERM);
+  return process_->wait(limit);
+}
+
+void server_process::kill() {
+  process_->signal(SIGKILL);
+  process_->wait();
+}
+
+}  // namespace capchan::test

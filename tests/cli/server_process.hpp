@@ -1,0 +1,60 @@
+// A real `capchan-server` process for the CLI's process-level tests: a temp
+// folder with a config on 127.0.0.1 port 0 (the book's nameServer, password
+// ABXy45, and echo, password echo, both with the cheapest argon2id), the
+// server started on it, its address and key read from the line it prints.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "process.hpp"
+
+namespace capchan::test {
+
+// A folder under the system temp folder, removed with everything in it.
+class temp_folder {
+ public:
+  temp_folder();
+  ~temp_folder();
+  temp_folder(const temp_folder&) = delete;
+  temp_folder& operator=(const temp_folder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes `text` to `file`.
+void write_file(const std::filesystem::path& file, const std::string& text);
+std::string read_file(const std::filesystem::path& file);
+
+class server_process {
+ public:
+  static constexpr const char* book_password = "ABXy45";
+
+  server_process();   // throws std::runtime_error if it does not start
+  ~server_process();  // SIGKILL if still running
+
+  std::uint16_t port() const { return port_; }
+  const std::string& fingerprint() const { return fingerprint_; }
+  std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::filesystem::path& folder() const { return folder_.path(); }
+
+  // SIGTERM (graceful shutdown), then the exit code; nullopt if it has
+  // not exited within the limit.
+  std::optional<int> terminate(std::chrono::milliseconds limit = std::chrono::seconds(20));
+  // SIGKILL, and reaps it.
+  void kill();
+
+ private:
+  temp_folder folder_;
+  std::unique_ptr<child_process> process_;
+  std::uint16_t port_ = 0;
+  std::string fingerprint_;
+};
+
+}  // namespace capchan::test
