@@ -16,6 +16,10 @@
 #include "capchan/client/sync.hpp"
 #include "capchan/server/server.hpp"
 
+namespace spdlog::sinks {
+class sink;
+}
+
 namespace capchan::test {
 
 // What handlers of the "probe" service saw: the reason of every chan_closed.
@@ -31,11 +35,24 @@ class probe_log {
   std::vector<term> reasons_;
 };
 
+// What a test may change about the fixture's server.
+struct fixture_options {
+  fixture_options() = default;
+  config::limits_config limits;
+  std::string password = "secret";  // of every service
+  // Where the server logs, at `log_level` (spdlog's level names); null: to
+  // stderr if CAPCHAN_TEST_LOG is set, else nowhere.
+  std::shared_ptr<spdlog::sinks::sink> log_sink;
+  std::string log_level = "info";
+};
+
 struct server_fixture {
   // Services: "nameServer" (kvs), "echo", "probe" (records its close reason;
-  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms), all with the
-  // password "secret" and the cheapest argon2id so tests stay fast.
+  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms; {push, N, T},
+  // as a call or a cast, pushes N copies of T then replies {ok, N}), all with
+  // the password "secret" and the cheapest argon2id so tests stay fast.
   explicit server_fixture(config::limits_config limits = {});
+  explicit server_fixture(const fixture_options& options);
   ~server_fixture();
 
   // Stops the server as SIGTERM would; returns when it is done.

@@ -119,16 +119,24 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   return result;
 }
 
-child_process::child_process(const std::vector<std::string>& argv) {
+child_process::child_process(const std::vector<std::string>& argv) : child_process(argv, std::string()) {}
+
+child_process::child_process(const std::vector<std::string>& argv, const std::string& stderr_path) {
   ::signal(SIGPIPE, SIG_IGN);
+  int err_fd = -1;
+  if (!stderr_path.empty()) {
+    err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (err_fd < 0) throw std::runtime_error("open " + stderr_path + ": " + std::strerror(errno));
+  }
   int in[2], out[2];
   make_pipe(in);
   make_pipe(out);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid_ == 0) exec_child(argv, in[0], out[1], -1, {});
+  if (pid_ == 0) exec_child(argv, in[0], out[1], err_fd, {});
   ::close(in[0]);
   ::close(out[1]);
+  if (err_fd >= 0) ::close(err_fd);
   to_child_ = in[1];
   from_child_ = out[0];
 }
@@ -172,6 +180,53 @@ int child_process::wait() {
     while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
     }
     reaped_ = true;
+  }
+  return decode_status(status_, nullptr);
+}
+
+}  // namespace capchan::test
+
+namespace capchan::test {
+
+void child_process::close_input() {
+  if (to_child_ >= 0) ::close(to_child_);
+  to_child_ = -1;
+}
+
+std::optional<std::string> child_process::read_line_for(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd fd{from_child_, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return std::nullopt;
+    char buf[65536];
+    const ssize_t n = ::read(from_child_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    buffer_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::optional<int> child_process::wait_for(std::chrono::milliseconds limit) {
+  // waitpid has no timeout: poll it, a few milliseconds apart, up to the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!reaped_) {
+    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      break;
+    }
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    ::usleep(5000);
   }
   return decode_status(status_, nullptr);
 }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
 class child_process {
  public:
   explicit child_process(const std::vector<std::string>& argv);
+  // The same with stderr written to the file `stderr_path` (created or
+  // truncated), for tests that read a server's log.
+  child_process(const std::vector<std::string>& argv, const std::string& stderr_path);
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -39,6 +43,13 @@ class child_process {
   pid_t pid() const { return pid_; }
   // Closes stdin and waits for the exit code (-1 if killed by a signal).
   int wait();
+  // Closes the child's stdin (it sees end of file) and leaves it running.
+  void close_input();
+  // read_line with a deadline: nullopt at end of file or after `limit`.
+  std::optional<std::string> read_line_for(std::chrono::milliseconds limit);
+  // wait() with a deadline (stdin stays open): the exit code, or nullopt if
+  // the child is still running after `limit`.
+  std::optional<int> wait_for(std::chrono::milliseconds limit);
 
  private:
   pid_t pid_ = -1;
