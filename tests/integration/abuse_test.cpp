@@ -243,6 +243,59 @@ TEST_CASE("a replayed or reordered record is refused and closes the channel with
   check_served(f);
 }
 
+TEST_CASE("an authentic peer that breaks the protocol is told why, then closed with 1002", "[abuse]") {
+  server_fixture f;
+  auto raw = probe_channel(f);
+  std::string expected;
+  SECTION("undecodable ETF") {
+    const std::vector<std::uint8_t> not_etf = {131, 255, 1, 2, 3};
+    raw->send_plaintext(not_etf);
+    expected = "undecodable frame";
+  }
+  SECTION("a term that is no frame") {
+    raw->send_plaintext(etf::encode(tuple(atom("hello"), atom("world"))));
+    expected = "";
+  }
+  SECTION("a login frame after welcome") {
+    raw->send_frame(frames::login{"probe"});
+    expected = "frame out of phase";
+  }
+  SECTION("a call Id that is not a positive integer") {
+    raw->send_plaintext(etf::encode(tuple(atom("call"), 0, atom("x"))));
+    expected = "";
+  }
+  SECTION("a call Id already in flight") {
+    raw->send_frame(frames::call{7, tuple(atom("sleep"), 200, atom("a"))});
+    raw->send_frame(frames::call{7, atom("b")});
+    expected = "call Id 7 is already in flight";
+  }
+  const auto told = raw->read_frames();
+  REQUIRE(told.has_value());
+  REQUIRE(told->size() == 1);
+  const auto* close = std::get_if<frames::close>(&told->front());
+  REQUIRE(close != nullptr);
+  const auto* reason = close->reason.as_tuple();
+  REQUIRE(reason != nullptr);
+  REQUIRE(reason->elements.size() == 2);
+  CHECK(reason->elements[0] == term(atom("protocol_error")));
+  REQUIRE(reason->elements[1].is_binary());
+  CHECK_THAT(std::string(reason->elements[1].as_binary()->view()), Catch::StartsWith(expected));
+  CHECK(close_code(*raw) == close_protocol_error);
+  CHECK(probe_closed(f) == close->reason);
+  CHECK(f.srv->counters().protocol_errors.load() == 1);
+  check_served(f);
+}
+
+TEST_CASE("a Noise message 1 that is no usable key gets close 1002", "[abuse]") {
+  server_fixture f;
+  test::raw_channel raw(f.port);
+  // The all-zero X25519 point: Diffie-Hellman with it gives no secret.
+  REQUIRE(raw.write(std::vector<std::uint8_t>(crypto::noise::message_1_len, 0)));
+  CHECK(close_code(raw) == close_protocol_error);
+  CHECK(f.srv->counters().protocol_errors.load() == 1);
+  check_served(f);
+}
+
 TEST_CASE("1000 connections that never finish the handshake: max_handshakes and handshake_timeout hold",
           "[abuse]") {
   config::limits_config limits;
