@@ -54,6 +54,8 @@ class mailbox {
   bool closed() const { return closed_.has_value(); }
   const term* reason() const { return closed_ ? &*closed_ : nullptr; }
   std::size_t size() const { return items_.size(); }
+  // A push now would wait (DESIGN.md §4: the socket stops being read).
+  bool full() const { return items_.size() >= capacity_ && !closed_; }
 
  private:
   // A timer used as an event: cancel() wakes the waiter.

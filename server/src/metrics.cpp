@@ -24,17 +24,22 @@ std::string metrics::to_prometheus() const {
   family(out, "blocking_running", "gauge", "Blocking handlers running on a worker thread.", blocking_running);
   family(out, "blocking_waiting", "gauge", "Blocking handlers waiting for a free worker (limits.blocking_workers).",
          blocking_waiting);
+  family(out, "outbox_peak_bytes", "gauge", "The largest outbox one connection has held (limits.outbox caps it).",
+         outbox_peak_bytes);
   family(out, "connections_total", "counter", "TCP connections accepted.", connections_total);
   family(out, "rejected_max_connections_total", "counter", "Connections refused at limits.max_connections.",
          rejected_max_connections);
   family(out, "rejected_max_handshakes_total", "counter", "Connections refused at limits.max_handshakes.",
          rejected_max_handshakes);
   family(out, "http_requests_total", "counter", "Plain HTTP requests answered.", http_requests);
+  family(out, "http_bad_requests_total", "counter", "Connections that sent no valid HTTP request (garbage, oversized).",
+         http_bad_requests);
   family(out, "handshakes_ok_total", "counter", "Logins that reached welcome.", handshakes_ok);
   family(out, "handshakes_failed_total", "counter", "Connections that ended before welcome.", handshakes_failed);
   family(out, "auth_failed_total", "counter", "Logins refused: unknown service or wrong password.", auth_failed);
   family(out, "handshake_timeouts_total", "counter", "Connections closed at limits.handshake_timeout.",
          handshake_timeouts);
+  family(out, "idle_timeouts_total", "counter", "Channels closed at limits.idle_timeout.", idle_timeouts);
   family(out, "frames_in_total", "counter", "Frames received on channels.", frames_in);
   family(out, "frames_out_total", "counter", "Frames sent on channels.", frames_out);
   family(out, "bytes_in_total", "counter", "WebSocket message bytes received.", bytes_in);
@@ -45,6 +50,8 @@ std::string metrics::to_prometheus() const {
   family(out, "messages_too_big_total", "counter", "Messages over the size limit.", messages_too_big);
   family(out, "decrypt_failures_total", "counter", "Records that failed authentication.", decrypt_failures);
   family(out, "overload_closes_total", "counter", "Channels closed at limits.outbox.", overload_closes);
+  family(out, "mailbox_full_total", "counter", "Times a full mailbox (limits.mailbox) paused reading a socket.",
+         mailbox_full);
   family(out, "handler_errors_total", "counter", "Handlers that ended with an exception.", handler_errors);
   return out;
 }

@@ -52,7 +52,7 @@ awaitable<void> accept_loop(const std::shared_ptr<server_core>& owner) {
     auto s = std::make_shared<session>(std::move(socket), core, id);
     core->register_session(id, s);
     core->tasks.started();
-    asio::co_spawn(strand, s->run(), [core, id, s](std::exception_ptr e) {
+    asio::co_spawn(strand, s->run(), [core, id, s](std::exception_ptr e) mutable {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -61,6 +61,8 @@ awaitable<void> accept_loop(const std::shared_ptr<server_core>& owner) {
         }
       }
       core->unregister_session(id);
+      // The session's destructor settles the gauges: before shutdown can see no task left.
+      s.reset();
       core->tasks.finished();
     });
   }
@@ -127,7 +129,13 @@ awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
     co_await core->tasks.wait_idle();
   }
   for (const auto& [name, entry] : core->services()->entries()) entry->impl->stop();
-  core->log->info("shutdown complete");
+  // Every gauge must be back at zero: nothing outlives the server.
+  const auto& m = core->counters;
+  core->log->info(
+      "shutdown complete: connections_open={} handshakes_in_progress={} channels_open={} handlers_running={} "
+      "outbox_bytes={}",
+      m.connections_open.load(), m.handshakes_in_progress.load(), m.channels_open.load(), m.handlers_running.load(),
+      m.outbox_bytes.load());
 }
 
 }  // namespace capchan::server

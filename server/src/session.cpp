@@ -89,6 +89,11 @@ awaitable<void> session::run() {
   auto [ec, n] = co_await http::async_read(stream, conn_->read_buffer, parser, as_tuple_awaitable);
   if (ec) {
     if (ec == beast::error::timeout) core_->counters.handshake_timeouts++;
+    // Not HTTP, or headers over http_header_limit; a peer that just hung up is no offence.
+    if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+        ec != http::error::end_of_stream) {
+      core_->counters.http_bad_requests++;
+    }
     core_->counters.handshakes_failed++;
     core_->log->info("conn={} closed before a request: {}", id_, ec.message());
     co_return;
@@ -164,6 +169,7 @@ awaitable<void> session::reader() {
       if (ec == websocket::error::closed) {
         begin_close(close_reason_ ? *close_reason_ : reason_atom("normal"), false);
       } else if (ec == beast::error::timeout) {
+        core_->counters.idle_timeouts++;
         abort(reason_atom("timeout"), 0);
       } else if (ec == websocket::error::message_too_big) {
         core_->counters.messages_too_big++;
@@ -175,6 +181,7 @@ awaitable<void> session::reader() {
     }
     core_->counters.bytes_in += n;
     if (ws.got_text()) {
+      core_->counters.protocol_errors++;
       abort(tuple(atom("protocol_error"), binary::from("text message")), close_unsupported_data);
       break;
     }
@@ -183,6 +190,7 @@ awaitable<void> session::reader() {
     if (!plain) {
       // Tampered, replayed or reordered: the peer is not trusted, no frame goes back.
       core_->counters.decrypt_failures++;
+      core_->counters.protocol_errors++;
       abort(tuple(atom("protocol_error"), binary::from("record failed authentication")), close_protocol_error);
       break;
     }
@@ -204,6 +212,7 @@ awaitable<void> session::reader() {
         // Named, not a temporary in the co_await: GCC 12 copies class-type
         // temporaries of co_await expressions bitwise (a double free).
         message m = cast_message{std::move(c->message)};
+        if (mailbox_.full()) core_->counters.mailbox_full++;
         co_await mailbox_.push(std::move(m));
       } else if (auto* call = std::get_if<frames::call>(&*f)) {
         if (!calls_in_flight_.insert(call->id).second) {
@@ -212,6 +221,7 @@ awaitable<void> session::reader() {
         }
         core_->counters.rpcs++;
         message m = call_message(call->id, std::move(call->message), weak_from_this());
+        if (mailbox_.full()) core_->counters.mailbox_full++;
         co_await mailbox_.push(std::move(m));
       } else if (auto* cl = std::get_if<frames::close>(&*f)) {
         // The client ends the channel; the server answers with the WebSocket close.
@@ -297,7 +307,12 @@ awaitable<void> session::wait_killed() {
 }
 
 void session::kill() {
-  asio::post(killed_.get_executor(), [self = shared_from_this()] { self->killed_.cancel(); });
+  asio::post(killed_.get_executor(), [self = shared_from_this()] {
+    self->killed_.cancel();
+    // Past the grace period nothing more is owed to the peer: a close
+    // handshake it never answers must not hold the shutdown.
+    beast::get_lowest_layer(self->conn_->ws).close();
+  });
 }
 
 void session::stop(term reason) {
@@ -362,6 +377,10 @@ void session::queue_frame(std::vector<std::uint8_t> frame) {
   }
   outbox_bytes_ += frame.size();
   core_->counters.outbox_bytes += static_cast<std::int64_t>(frame.size());
+  auto& peak = core_->counters.outbox_peak_bytes;
+  const auto now = static_cast<std::int64_t>(outbox_bytes_);
+  for (auto seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);) {
+  }
   outbox_.push_back(std::move(frame));
   outbox_ready_.cancel();
 }

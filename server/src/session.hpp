@@ -37,8 +37,8 @@ class session final : public channel, public reply_sink, public std::enable_shar
 
   // From any thread: ends the channel with `reason` (shutdown, reload).
   void stop(term reason);
-  // From any thread: cancels the handler if it is still running (after the
-  // shutdown grace period).
+  // From any thread, after the shutdown grace period: cancels the handler if
+  // it is still running and drops the connection.
   void kill();
 
   // channel (on the strand, from the handler)
@@ -90,7 +90,7 @@ class session final : public channel, public reply_sink, public std::enable_shar
   bool send_close_frame_ = false;
   std::uint16_t close_code_ = 1000;
   bool connection_lost_ = false;  // nothing more can be written
-  bool welcomed_ = false;
+  bool welcomed_ = false;  // the welcome is on its way: stop() closes the channel
   bool handshake_counted_ = false;
   std::optional<term> close_reason_;
 };

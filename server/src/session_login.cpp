@@ -34,7 +34,6 @@ awaitable<void> session::serve_websocket() {
     core_->counters.handshakes_failed++;
     co_return;
   }
-  welcomed_ = true;
   core_->counters.handshakes_ok++;
   core_->counters.handshakes_in_progress--;
   handshake_counted_ = false;
@@ -70,7 +69,7 @@ awaitable<bool> session::login() {
   auto& buf = conn_->read_buffer;
   auto fail = [&](std::uint16_t code, const char* why) -> awaitable<bool> {
     core_->log->info("conn={} handshake failed: {}", id_, why);
-    if (code == close_protocol_error) core_->counters.protocol_errors++;
+    core_->counters.protocol_errors++;
     websocket::close_reason reason(code);
     co_await ws.async_close(reason, as_tuple_awaitable);
     co_return false;
@@ -152,10 +151,9 @@ awaitable<bool> session::login() {
     if (*problem == "text") co_return co_await fail(close_unsupported_data, "text message");
     if (*problem == "decrypt") co_return co_await fail(close_protocol_error, "record failed authentication");
     // The channel is encrypted and authentic: say what was wrong.
-    protocol_failure(*problem);
     const auto bytes = encode(frames::close{frames::protocol_error(*problem)});
     co_await write_message(bytes);
-    co_return co_await fail(close_protocol_error, "protocol error");
+    co_return co_await fail(close_protocol_error, problem->c_str());
   };
 
   login_read first;
@@ -195,6 +193,10 @@ awaitable<bool> session::login() {
   frames::welcome welcome;
   welcome.server_signature = crypto::server_signature(verifier, auth);
   const auto welcome_bytes = encode(welcome);
+  // Set before the welcome goes out, not after: a client may act on it at
+  // once, and from here stop() must close the channel with its reason
+  // instead of dropping the connection.
+  welcomed_ = true;
   if (!co_await write_message(welcome_bytes)) co_return false;
   core_->log->info("conn={} authenticated service={} handler={}", id_, service_name_, entry_->handler);
   co_return true;

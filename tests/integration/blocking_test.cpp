@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "capchan/core/text.hpp"
+#include "raw_peer.hpp"
 #include "server_fixture.hpp"
 
 using namespace capchan;

@@ -40,15 +40,6 @@ term closed_reason(client::sync::channel& ch, std::chrono::milliseconds limit) {
   }
 }
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
 namespace {
 
 // The "probe" test service: echoes calls, and reports how its channel ended.
@@ -60,9 +51,18 @@ server::handler_function probe_handler(std::shared_ptr<probe_log> log) {
         log->closed(closed->reason);
         co_return;
       }
+      const term& body = std::holds_alternative<server::cast_message>(msg)
+                             ? std::get<server::cast_message>(msg).message
+                             : std::get<server::call_message>(msg).message();
+      const auto* t = body.as_tuple();
+      if (t && t->elements.size() == 3 && t->elements[0].is_atom("push") && t->elements[1].as_int64()) {
+        const auto n = *t->elements[1].as_int64();
+        for (std::int64_t i = 0; i < n; ++i) mm.send(t->elements[2]);
+        if (auto* call = std::get_if<server::call_message>(&msg)) call->reply(tuple(atom("ok"), n));
+        continue;
+      }
       auto* call = std::get_if<server::call_message>(&msg);
       if (!call) continue;
-      const auto* t = call->message().as_tuple();
       if (t && t->elements.size() == 2 && t->elements[0].is_atom("throw")) {
         throw std::runtime_error(std::string(t->elements[1].as_binary()->view()));
       }
@@ -108,30 +108,46 @@ server::blocking_function blocking_handler(std::shared_ptr<probe_log> log) {
   };
 }
 
-config::service_config service(const std::string& name, const std::string& handler) {
+config::service_config service(const std::string& name, const std::string& handler, const std::string& password) {
   config::service_config s;
   s.name = name;
   s.handler = handler;
-  s.secret = config::plaintext_password{"secret"};
+  s.secret = config::plaintext_password{password};
   s.pwhash = {crypto::argon2id_min.ops_limit, crypto::argon2id_min.mem_limit};
   return s;
 }
 
 }  // namespace
 
-server_fixture::server_fixture(config::limits_config limits) {
+namespace {
+
+fixture_options with_limits(config::limits_config limits) {
+  fixture_options o;
+  o.limits = limits;
+  return o;
+}
+
+}  // namespace
+
+server_fixture::server_fixture(config::limits_config limits) : server_fixture(with_limits(limits)) {}
+
+server_fixture::server_fixture(const fixture_options& options) {
   config::server_config cfg;
   cfg.path = "/nonexistent/test.toml";
   cfg.bind = "127.0.0.1";
   cfg.port = 0;
-  cfg.limits = limits;
-  cfg.services = {service("nameServer", "kvs"), service("echo", "echo"), service("probe", "probe"),
-                  service("blocking", "blocking")};
+  cfg.limits = options.limits;
+  cfg.services = {service("nameServer", "kvs", options.password), service("echo", "echo", options.password),
+                  service("probe", "probe", options.password), service("blocking", "blocking", options.password)};
   server::service_registry registry;
   services::register_builtin(registry);
   registry.add_function("probe", probe_handler(probes));
   registry.add_blocking("blocking", blocking_handler(probes));
-  auto logger = std::getenv("CAPCHAN_TEST_LOG") ? std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::stderr_sink_mt>()) : std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  spdlog::sink_ptr sink = options.log_sink;
+  if (!sink && std::getenv("CAPCHAN_TEST_LOG")) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  if (!sink) sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("test", sink);
+  logger->set_level(spdlog::level::from_str(options.log_level));
   auto created = server::server::create(ioc, cfg, crypto::noise::keypair::generate(), registry, logger);
   if (!created) throw std::runtime_error("server::create failed: " + created.error().front());
   srv = std::move(*created);

@@ -18,6 +18,10 @@
 #include "capchan/client/sync.hpp"
 #include "capchan/server/server.hpp"
 
+namespace spdlog::sinks {
+class sink;
+}
+
 namespace capchan::test {
 
 // What handlers of the "probe" service saw: the reason of every chan_closed.
@@ -37,16 +41,26 @@ class probe_log {
 // it are skipped); throws if none comes within `limit`.
 term closed_reason(client::sync::channel& ch, std::chrono::milliseconds limit = std::chrono::seconds(10));
 
-// Polls `pred` until it holds or `limit` passes; whether it held. For state
-// with no event to wait on (counters).
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(10));
+// What a test may change about the fixture's server.
+struct fixture_options {
+  fixture_options() = default;
+  config::limits_config limits;
+  std::string password = "secret";  // of every service
+  // Where the server logs, at `log_level` (spdlog's level names); null: to
+  // stderr if CAPCHAN_TEST_LOG is set, else nowhere.
+  std::shared_ptr<spdlog::sinks::sink> log_sink;
+  std::string log_level = "info";
+};
 
 struct server_fixture {
   // Services: "nameServer" (kvs), "echo", "probe" (records its close reason;
-  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms), "blocking"
-  // (the same as a blocking handler, whose sleep blocks its worker), all with the
-  // password "secret" and the cheapest argon2id so tests stay fast.
+  // {throw, Text} throws; {sleep, Ms, X} replies X after Ms; {push, N, T},
+  // as a call or a cast, pushes N copies of T then replies {ok, N}),
+  // "blocking" (a blocking handler: echoes calls and casts, {sleep, Ms, X}
+  // blocks its worker, {throw, Text} throws), all with the password "secret"
+  // and the cheapest argon2id so tests stay fast.
   explicit server_fixture(config::limits_config limits = {});
+  explicit server_fixture(const fixture_options& options);
   ~server_fixture();
 
   // Stops the server as SIGTERM would; returns when it is done.

@@ -148,19 +148,34 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   return result;
 }
 
-child_process::child_process(const std::vector<std::string>& argv) : child_process(argv, {}, false) {}
+child_process::child_process(const std::vector<std::string>& argv) { start(argv, {}, false, {}); }
 
-child_process::child_process(const std::vector<std::string>& argv,
-                             const std::vector<std::string>& extra_env, bool merge_stderr) {
+child_process::child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                             bool merge_stderr) {
+  start(argv, extra_env, merge_stderr, {});
+}
+
+child_process::child_process(const std::vector<std::string>& argv, const std::string& stderr_path) {
+  start(argv, {}, false, stderr_path);
+}
+
+void child_process::start(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                          bool merge_stderr, const std::string& stderr_path) {
   ::signal(SIGPIPE, SIG_IGN);
+  int err_fd = -1;
+  if (!stderr_path.empty()) {
+    err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (err_fd < 0) throw std::runtime_error("open " + stderr_path + ": " + std::strerror(errno));
+  }
   int in[2], out[2];
   make_pipe(in);
   make_pipe(out);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid_ == 0) exec_child(argv, in[0], out[1], merge_stderr ? out[1] : -1, extra_env);
+  if (pid_ == 0) exec_child(argv, in[0], out[1], merge_stderr ? out[1] : err_fd, extra_env);
   ::close(in[0]);
   ::close(out[1]);
+  if (err_fd >= 0) ::close(err_fd);
   to_child_ = in[1];
   from_child_ = out[0];
 }

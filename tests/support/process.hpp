@@ -42,6 +42,9 @@ class child_process {
   // stderr goes to the same pipe as its stdout (2>&1).
   child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                 bool merge_stderr);
+  // With stderr written to the file `stderr_path` (created or truncated),
+  // for tests that read a server's log.
+  child_process(const std::vector<std::string>& argv, const std::string& stderr_path);
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -62,6 +65,8 @@ class child_process {
   std::optional<int> wait(std::chrono::milliseconds limit);
 
  private:
+  void start(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env, bool merge_stderr,
+             const std::string& stderr_path);
   pid_t pid_ = -1;
   int to_child_ = -1;
   int from_child_ = -1;

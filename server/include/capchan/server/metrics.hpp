@@ -18,15 +18,19 @@ struct metrics {
   std::atomic<std::int64_t> outbox_bytes{0};
   std::atomic<std::int64_t> blocking_running{0};  // blocking handlers on a worker
   std::atomic<std::int64_t> blocking_waiting{0};  // blocking handlers waiting for one
+  // The largest outbox one connection has held (never above limits.outbox).
+  std::atomic<std::int64_t> outbox_peak_bytes{0};
   // counters
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> rejected_max_connections{0};
   std::atomic<std::uint64_t> rejected_max_handshakes{0};
   std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> http_bad_requests{0};
   std::atomic<std::uint64_t> handshakes_ok{0};
   std::atomic<std::uint64_t> handshakes_failed{0};
   std::atomic<std::uint64_t> auth_failed{0};
   std::atomic<std::uint64_t> handshake_timeouts{0};
+  std::atomic<std::uint64_t> idle_timeouts{0};
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_out{0};
   std::atomic<std::uint64_t> bytes_in{0};
@@ -37,6 +41,7 @@ struct metrics {
   std::atomic<std::uint64_t> messages_too_big{0};
   std::atomic<std::uint64_t> decrypt_failures{0};
   std::atomic<std::uint64_t> overload_closes{0};
+  std::atomic<std::uint64_t> mailbox_full{0};
   std::atomic<std::uint64_t> handler_errors{0};
 
   // Prometheus text exposition format 0.0.4, one `capchan_...` family each.
