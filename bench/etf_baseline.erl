@@ -9,7 +9,7 @@
 %% load <Name> <Text>       Text: the term's source, hex of UTF-8
 %%   -> loaded <Etf>        term_to_binary(T, [{minor_version, 2}]), hex, so
 %%                          that the bench can check both sides use the same bytes
-%% calibrate <Name> <Op>    warms the loop up and grows it until one run lasts
+%% calibrate <Name> <Op>    warms the loop up and grows it until one run takes
 %%   -> calibrated <N>      ?RUN_NS; N is then the iteration count of both sides
 %% run <Name> <Op> <N>      one run of N iterations
 %%   -> ran <Cpu> <Wall>    nanoseconds per iteration, in CPU time of the whole
@@ -19,14 +19,12 @@
 %%
 %% Ops: encode  term_to_binary(T, [{minor_version, 2}])
 %%      decode  binary_to_term(Etf)
-%%      copy    binary:copy(T), T a binary: one allocation and one copy of its
-%%              bytes, the least that encoding or decoding a binary must do
 %%      empty   the loop alone, without a call: its cost is subtracted
 -module(etf_baseline).
 -export([main/0]).
 
-%% A run lasts about this long once calibrated. statistics(runtime) counts
-%% milliseconds, so a run must be long enough for that to be fine-grained.
+%% A calibrated run takes at least this much CPU time: statistics(runtime)
+%% counts milliseconds, so a run must be long enough for that to be fine-grained.
 -define(RUN_NS, 200000000).
 
 main() ->
@@ -79,7 +77,6 @@ parse(Text) ->
 
 op(<<"encode">>) -> encode;
 op(<<"decode">>) -> decode;
-op(<<"copy">>) -> copy;
 op(<<"empty">>) -> empty.
 
 arg(decode, {_T, Etf}) -> Etf;
@@ -99,21 +96,16 @@ decode_loop(Etf, N) ->
     _ = binary_to_term(Etf),
     decode_loop(Etf, N - 1).
 
-copy_loop(_B, 0) ->
-    ok;
-copy_loop(B, N) ->
-    _ = binary:copy(B),
-    copy_loop(B, N - 1).
-
 empty_loop(_T, 0) ->
     ok;
 empty_loop(T, N) ->
     empty_loop(T, N - 1).
 
-%% Doubles N until one run lasts ?RUN_NS (the runs before are the warm-up).
+%% Doubles N until one run takes ?RUN_NS of CPU time (the runs before are
+%% the warm-up).
 calibrate(Op, Arg, N) ->
     case run(Op, Arg, N) of
-        {_, Wall} when Wall * N < ?RUN_NS ->
+        {Cpu, _} when Cpu * N < ?RUN_NS ->
             calibrate(Op, Arg, N * 2);
         _ ->
             N
@@ -129,7 +121,6 @@ run(Op, Arg, N) ->
     ok = case Op of
              encode -> encode_loop(Arg, N);
              decode -> decode_loop(Arg, N);
-             copy -> copy_loop(Arg, N);
              empty -> empty_loop(Arg, N)
          end,
     Wall = erlang:monotonic_time(nanosecond) - Start,

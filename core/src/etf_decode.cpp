@@ -151,7 +151,12 @@ class emplace_in {
 struct atom_text {
   std::string_view text;
   operator atom() const {  // NOLINT(google-explicit-constructor): used by term's constructor
-    return atom(std::string(text));
+    atom a;
+    // A name that fits std::string's own buffer (most do) is copied byte by
+    // byte: a memcpy call costs more than the copy.
+    if (text.size() > a.name.capacity()) a.name.reserve(text.size());
+    for (const char c : text) a.name.push_back(c);
+    return a;
   }
 };
 
