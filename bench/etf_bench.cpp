@@ -312,7 +312,7 @@ void print_table(const std::vector<bench_term>& terms, std::map<std::string, tim
       rounds, ours_loop, erl_loop, goal_ratio);
   std::printf("%-10s %-6s %5s %6s | %7s %7s | %8s %11s %6s | %7s %9s\n", "term", "op", "bytes",
               "iters", "ours ns", "erl ns", "erl/ours", "(range)", "(wall)", "floor", "erl/floor");
-  std::map<std::string, std::string> short_of_goal;  // term -> ops short of it
+  std::map<std::string, std::string> verdicts;  // term -> "" (met) or the ops short of the goal
   for (const auto& t : terms) {
     for (const std::string op : {"encode", "decode"}) {
       const auto& r = results[op + "/" + t.name];
@@ -329,7 +329,7 @@ void print_table(const std::vector<bench_term>& terms, std::map<std::string, tim
         range_cell = "(" + format("%.2f", ratio.low) + "-" + format("%.2f", ratio.high) + ")";
         wall_cell = format("%.2fx", ratios(wall_of(r.erl), wall_of(r.ours)).median);
         bound_cell = format("%.2fx", ratios(erl, floor).median);
-        if (ratio.median < goal_ratio) short_of_goal[t.name] += " " + op;
+        verdicts[t.name] += ratio.median < goal_ratio ? " " + op : "";
       }
       std::printf("%-10s %-6s %5zu %6s | %7.1f %7s | %8s %11s %6s | %7.1f %9s\n", t.name.c_str(),
                   op.c_str(), etf::encode(t.value).size(), iterations_text(r.iterations).c_str(),
@@ -339,10 +339,8 @@ void print_table(const std::vector<bench_term>& terms, std::map<std::string, tim
   }
   if (!with_erl) return;
   std::printf("\ngoal (erl/ours >= %.1f for encode and for decode):\n", goal_ratio);
-  for (const auto& t : terms) {
-    const auto it = short_of_goal.find(t.name);
-    std::printf("  %-10s %s\n", t.name.c_str(),
-                it == short_of_goal.end() ? "met" : ("short:" + it->second).c_str());
+  for (const auto& [name, short_ops] : verdicts) {
+    std::printf("  %-10s %s\n", name.c_str(), short_ops.empty() ? "met" : ("short:" + short_ops).c_str());
   }
 }
 
@@ -421,7 +419,7 @@ int main(int argc, char** argv) {
         // With a fixed iteration count, Google Benchmark appends it to the name.
         benchmark::RunSpecifiedBenchmarks(&collector, "^" + i.name() + "(/iterations:[0-9]+)?$");
         r.ours.push_back(collector.last());
-        std::fprintf(stderr, "  %-18s ours %9.1f ns", i.name().c_str(), r.ours.back().cpu_ns);
+        std::fprintf(stderr, "  %-24s ours %9.1f ns", i.name().c_str(), r.ours.back().cpu_ns);
         if (erl && i.erl_side()) std::fprintf(stderr, "  erl %9.1f ns", r.erl.back().cpu_ns);
         std::fprintf(stderr, "\n");
       }
