@@ -43,6 +43,7 @@ run: build
 
 bench: build
 	$(BUILD)/bin/etf_bench
+	$(BUILD)/bin/channel_bench
 
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCAPCHAN_FUZZ=ON \

@@ -2,30 +2,38 @@
 %% §9: a benchmark runs its baseline in the same run and reports the ratio).
 %% The bench starts one erl that compiles this module in memory (the compiler
 %% that erlc runs, so the loops below run as compiled code, not in the shell's
-%% interpreter) and runs main/0, then asks one line per term.
+%% interpreter) and runs main/0, then sends one request per line. The bench
+%% interleaves erl's runs with its own, op by op, so that both sides of a
+%% ratio are measured moments apart, and runs the same number of iterations.
 %%
-%% Request:  measure <Text>          Text: the term's source, hex of UTF-8
-%% Answer:   result <EncodeCpu> <EncodeWall> <DecodeCpu> <DecodeWall> <Etf>
-%%   nanoseconds per term_to_binary(T, [{minor_version, 2}]) and per
-%%   binary_to_term(Etf), in CPU time of the whole runtime and in wall-clock
-%%   time, and Etf itself (hex) so that the bench can check that both sides
-%%   measured the same bytes;
-%% or:       error <Reason>
+%% load <Name> <Text>       Text: the term's source, hex of UTF-8
+%%   -> loaded <Etf>        term_to_binary(T, [{minor_version, 2}]), hex, so
+%%                          that the bench can check both sides use the same bytes
+%% calibrate <Name> <Op>    warms the loop up and grows it until one run takes
+%%   -> calibrated <N>      ?RUN_NS; N is then the iteration count of both sides
+%% run <Name> <Op> <N>      one run of N iterations
+%%   -> ran <Cpu> <Wall>    nanoseconds per iteration, in CPU time of the whole
+%%                          runtime (all its threads: garbage collection counts)
+%%                          and in wall-clock time
+%% or, to any request: error <Reason>
+%%
+%% Ops: encode  term_to_binary(T, [{minor_version, 2}])
+%%      decode  binary_to_term(Etf)
+%%      empty   the loop alone, without a call: its cost is subtracted
 -module(etf_baseline).
 -export([main/0]).
 
-%% Each loop grows until one run lasts this long; those runs are the warm-up.
--define(CALIBRATE_NS, 100000000).
-%% Then three runs of about this long; the median is the answer.
--define(MEASURE_NS, 250000000).
+%% A calibrated run takes at least this much CPU time: statistics(runtime)
+%% counts milliseconds, so a run must be long enough for that to be fine-grained.
+-define(RUN_NS, 200000000).
 
 main() ->
     ok = io:setopts(standard_io, [binary]),
     io:put_chars(["capchan-etf-baseline ready OTP ", erlang:system_info(otp_release), " ",
                   atom_to_list(erlang:system_info(emu_flavor)), $\n]),
-    serve().
+    serve(#{}).
 
-serve() ->
+serve(Terms) ->
     case io:get_line("") of
         eof ->
             halt(0);
@@ -34,32 +42,48 @@ serve() ->
             halt(2);
         Line ->
             Fields = binary:split(string:trim(Line, trailing, "\r\n"), <<" ">>, [global]),
-            io:put_chars([answer(Fields), $\n]),
-            serve()
+            {Answer, Terms1} = try
+                                   answer(Fields, Terms)
+                               catch
+                                   Class:Why -> {error_line({Class, Why}), Terms}
+                               end,
+            io:put_chars([Answer, $\n]),
+            serve(Terms1)
     end.
 
-answer([<<"measure">>, TextHex]) ->
+answer([<<"load">>, Name, TextHex], Terms) ->
     case parse(binary:decode_hex(TextHex)) of
         {ok, T} ->
             Etf = term_to_binary(T, [{minor_version, 2}]),
-            {EncodeCpu, EncodeWall} = ns_per_op(encode, T),
-            {DecodeCpu, DecodeWall} = ns_per_op(decode, Etf),
-            io_lib:format("result ~.3f ~.3f ~.3f ~.3f ~s",
-                          [EncodeCpu, EncodeWall, DecodeCpu, DecodeWall, binary:encode_hex(Etf)]);
+            {["loaded ", binary:encode_hex(Etf)], Terms#{Name => {T, Etf}}};
         {error, Reason} ->
-            ["error ", binary:encode_hex(unicode:characters_to_binary(
-                                           io_lib:format("~tp", [Reason])))]
+            {error_line(Reason), Terms}
     end;
-answer(Other) ->
-    ["error ", binary:encode_hex(unicode:characters_to_binary(
-                                   io_lib:format("bad request ~tp", [Other])))].
+answer([<<"calibrate">>, Name, Op], Terms) ->
+    N = calibrate(op(Op), arg(op(Op), maps:get(Name, Terms)), 1000),
+    {["calibrated ", integer_to_list(N)], Terms};
+answer([<<"run">>, Name, Op, N], Terms) ->
+    {Cpu, Wall} = run(op(Op), arg(op(Op), maps:get(Name, Terms)), binary_to_integer(N)),
+    {io_lib:format("ran ~.3f ~.3f", [Cpu, Wall]), Terms};
+answer(Other, Terms) ->
+    {error_line({bad_request, Other}), Terms}.
+
+error_line(Reason) ->
+    ["error ", binary:encode_hex(unicode:characters_to_binary(io_lib:format("~tp", [Reason])))].
 
 parse(Text) ->
     {ok, Tokens, End} = erl_scan:string(unicode:characters_to_list(Text)),
     erl_parse:parse_term(Tokens ++ [{dot, End}]).
 
+op(<<"encode">>) -> encode;
+op(<<"decode">>) -> decode;
+op(<<"empty">>) -> empty.
+
+arg(decode, {_T, Etf}) -> Etf;
+arg(_, {T, _Etf}) -> T.
+
 %% The loops under measurement. The results are dropped, but the calls stay:
-%% both BIFs can raise badarg, so the compiler may not remove them.
+%% each BIF can raise badarg, so the compiler may not remove it.
 encode_loop(_T, 0) ->
     ok;
 encode_loop(T, N) ->
@@ -72,36 +96,33 @@ decode_loop(Etf, N) ->
     _ = binary_to_term(Etf),
     decode_loop(Etf, N - 1).
 
-ns_per_op(Op, Arg) ->
-    calibrate(Op, Arg, 1000).
+empty_loop(_T, 0) ->
+    ok;
+empty_loop(T, N) ->
+    empty_loop(T, N - 1).
 
-%% {CPU, wall} nanoseconds per op, each the median of three runs.
+%% Doubles N until one run takes ?RUN_NS of CPU time (the runs before are
+%% the warm-up).
 calibrate(Op, Arg, N) ->
     case run(Op, Arg, N) of
-        {_, Wall} when Wall < ?CALIBRATE_NS ->
+        {Cpu, _} when Cpu * N < ?RUN_NS ->
             calibrate(Op, Arg, N * 2);
-        {_, Wall} ->
-            M = max(1, round(N * ?MEASURE_NS / Wall)),
-            Runs = [run(Op, Arg, M) || _ <- [1, 2, 3]],
-            {median([Cpu / M || {Cpu, _} <- Runs]), median([W / M || {_, W} <- Runs])}
+        _ ->
+            N
     end.
 
-median(Values) ->
-    lists:nth(2, lists:sort(Values)).
-
-%% {CPU, wall} nanoseconds of one run of N ops. CPU time is the whole
-%% runtime's (all its threads, so garbage collection counts), in milliseconds
-%% at best: runs last long enough for that. Which loop runs is chosen by an
-%% atom, not passed as a fun: OTP 25's compiler (8.2.3) turns a call through
-%% `fun encode_loop/2` into a direct call, infers that the caller never
-%% returns, and drops the code after it.
+%% {CPU, wall} nanoseconds per iteration of one run of N. Which loop runs is
+%% chosen by an atom, not passed as a fun: OTP 25's compiler (8.2.3) turns a
+%% call through `fun encode_loop/2` into a direct call, infers that the
+%% caller never returns, and drops the code after it.
 run(Op, Arg, N) ->
     {CpuStart, _} = statistics(runtime),
     Start = erlang:monotonic_time(nanosecond),
     ok = case Op of
              encode -> encode_loop(Arg, N);
-             decode -> decode_loop(Arg, N)
+             decode -> decode_loop(Arg, N);
+             empty -> empty_loop(Arg, N)
          end,
     Wall = erlang:monotonic_time(nanosecond) - Start,
     {CpuEnd, _} = statistics(runtime),
-    {(CpuEnd - CpuStart) * 1000000, Wall}.
+    {(CpuEnd - CpuStart) * 1000000 / N, Wall / N}.

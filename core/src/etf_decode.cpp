@@ -133,12 +133,30 @@ class store_in {
   term& slot_;
 };
 
+// The whole term: constructed in place in the decode result.
+class emplace_in {
+ public:
+  explicit emplace_in(result_type& result) : result_(result) {}
+  template <class T>
+  void operator()(T&& value) {
+    result_.emplace(std::forward<T>(value));
+  }
+
+ private:
+  result_type& result_;
+};
+
 // An atom's name, made into an atom only inside term's constructor, which
 // saves one move of the name per atom.
 struct atom_text {
   std::string_view text;
   operator atom() const {  // NOLINT(google-explicit-constructor): used by term's constructor
-    return atom(std::string(text));
+    atom a;
+    // A name that fits std::string's own buffer (most do) is copied byte by
+    // byte: a memcpy call costs more than the copy.
+    if (text.size() > a.name.capacity()) a.name.reserve(text.size());
+    for (const char c : text) a.name.push_back(c);
+    return a;
   }
 };
 
@@ -149,13 +167,14 @@ class term_decoder {
   term_decoder(std::span<const std::uint8_t> in, std::size_t pos, const decode_limits& limits)
       : in_(in), pos_(pos), max_depth_(std::min(limits.max_depth, max_supported_depth)) {}
 
-  bool decode(term& out) {
+  // On success the term is in `out`; on failure `out` is unchanged.
+  bool decode(result_type& out) {
     if (!need(1, "the version byte")) return false;
     if (const std::uint8_t v = in_[pos_]; v != version_magic) {
       return fail(pos_, "expected version byte 131, got " + std::to_string(v));
     }
     ++pos_;
-    return decode_term(store_in(out), 1);
+    return decode_term(emplace_in(out), 1);
   }
 
   std::size_t position() const { return pos_; }
@@ -431,24 +450,24 @@ class term_decoder {
       items.reserve(std::max(items.capacity() * 2, items.size() + n));
   }
 
-  // STRING_EXT: a proper list of bytes, two-byte length. Appends to `items`.
-  [[gnu::noinline, gnu::flatten]] bool read_string(std::vector<term>& items, std::size_t level,
-                                                   std::size_t at) {
+  // STRING_EXT: a proper list of bytes, two-byte length.
+  bool read_string(std::size_t level, std::size_t at, std::span<const std::uint8_t>& bytes) {
     const std::size_t count_at = pos_;
     std::uint32_t n = 0;
     if (!read_length<2>("a STRING_EXT length", n)) return false;
     if (!check_count(n, 1, 0, count_at, "string length")) return false;
     if (n > 0 && !check_depth(level, at)) return false;
-    grow_for(items, n);
-    for (const std::uint8_t c : take(n)) items.emplace_back(std::int64_t{c});
+    bytes = take(n);
     return true;
   }
 
+  // The usual list of bytes (a charlist): its elements built in one go, by
+  // the vector's range constructor, which checks no capacity per element.
   template <class Sink>
   [[gnu::noinline]] bool decode_string(Sink sink, std::size_t level, std::size_t at) {
-    std::vector<term> items;
-    if (!read_string(items, level, at)) return false;
-    sink(list(std::move(items)));
+    std::span<const std::uint8_t> bytes;
+    if (!read_string(level, at, bytes)) return false;
+    sink(list(std::vector<term>(bytes.begin(), bytes.end())));
     return true;
   }
 
@@ -479,11 +498,14 @@ class term_decoder {
           ++pos_;
           sink(list(std::move(items)));
           return true;
-        case tag::string:
+        case tag::string: {
           ++pos_;
-          if (!read_string(items, level, segment_at)) return false;
+          std::span<const std::uint8_t> bytes;
+          if (!read_string(level, segment_at, bytes)) return false;
+          items.insert(items.end(), bytes.begin(), bytes.end());
           sink(list(std::move(items)));
           return true;
+        }
         default:
           return decode_improper_tail(sink, std::move(items), level);
       }
@@ -594,7 +616,7 @@ namespace {
 // offset moves past the encoding; on error it stays.
 result_type decode_at(std::span<const std::uint8_t> bytes, std::size_t& offset,
                       const decode_limits& limits, bool whole) {
-  result_type result(boost::system::in_place_value);
+  result_type result(boost::system::in_place_error);  // until the term is there
   if (offset > bytes.size()) {
     result = result_type(boost::system::in_place_error,
                          decode_error{offset, "offset is past the end of the " +
@@ -602,7 +624,7 @@ result_type decode_at(std::span<const std::uint8_t> bytes, std::size_t& offset,
     return result;
   }
   term_decoder decoder(bytes, offset, limits);
-  if (!decoder.decode(*result)) {
+  if (!decoder.decode(result)) {
     result = result_type(boost::system::in_place_error, decoder.take_error());
     return result;
   }

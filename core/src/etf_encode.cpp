@@ -4,9 +4,10 @@
 //
 // The output is deterministic (map entries are written in the map's stored
 // order, which is erl's order for maps of up to 32 keys), so a term's bytes
-// can serve as a storage key. Speed matters: the encoder grows the output
-// buffer geometrically and writes through a raw pointer, so a term costs no
-// heap work beyond the occasional buffer growth.
+// can serve as a storage key. Speed matters: the encoder writes through a raw
+// pointer into a buffer on the stack (term_encoder below), so a message costs
+// one allocation, of its exact size.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -31,28 +32,61 @@ constexpr std::size_t one_byte_max = 255;
 // encoded as LIST_EXT"); ATOM_UTF8_EXT has a two-byte length too.
 constexpr std::size_t two_byte_max = 65535;
 constexpr std::size_t four_byte_max = 0xFFFF'FFFF;
-// A first buffer big enough for most messages, so small terms grow it at most once.
-constexpr std::size_t initial_capacity = 256;
+// The encoder's staging buffer: big enough for every fixed-size field (the
+// largest is a SMALL_BIG_EXT of 255 bytes, 258 bytes in all) and for most
+// whole messages, which then reach the output in one allocation.
+constexpr std::size_t staging_bytes = 512;
+static_assert(staging_bytes >= 3 + one_byte_max, "room() must fit any fixed-size field");
 
-// Appends to a byte vector that is kept resized to its capacity: `room(n)`
-// hands out n writable bytes, and the destructor trims the vector to what was
-// written. The write position is a raw pointer, so that a byte costs a store
-// and a compare, not a vector size computation.
+// memcpy for runs of up to 16 bytes (atom names, mostly), inline: two
+// overlapping loads and stores instead of a call; longer runs call memcpy.
+inline void copy_short(std::uint8_t* dst, const void* from, std::size_t n) {
+  const auto* src = static_cast<const std::uint8_t*>(from);
+  const auto copy_ends = [&]<class U>(U) {  // the first and last sizeof(U) bytes
+    U head;
+    U tail;
+    std::memcpy(&head, src, sizeof head);
+    std::memcpy(&tail, src + n - sizeof tail, sizeof tail);
+    std::memcpy(dst, &head, sizeof head);
+    std::memcpy(dst + n - sizeof tail, &tail, sizeof tail);
+  };
+  if (n > 16) {
+    std::memcpy(dst, src, n);
+  } else if (n >= 8) {
+    copy_ends(std::uint64_t{});
+  } else if (n >= 4) {
+    copy_ends(std::uint32_t{});
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
+// Writes a term through a raw pointer into a staging buffer on the stack and
+// appends the buffer to the output when it fills and at the end; long byte
+// runs (binaries, long atoms and big integers) go straight from the term to
+// the output. So the output is never zero-filled, a byte costs a store and a
+// compare, and a term that fits the buffer is appended in one allocation of
+// exactly its size.
 class term_encoder {
  public:
-  explicit term_encoder(std::vector<std::uint8_t>& out) : out_(out), start_(out.size()) {
-    out_.resize(std::max(out_.capacity(), start_ + initial_capacity));
-    cur_ = out_.data() + start_;
-    end_ = out_.data() + out_.size();
-  }
+  explicit term_encoder(std::vector<std::uint8_t>& out) : out_(out), start_(out.size()) {}
   // On an exception the output is left as it was given.
   ~term_encoder() {
-    out_.resize(finished_ ? static_cast<std::size_t>(cur_ - out_.data()) : start_);
+    if (!finished_) out_.resize(start_);
   }
   term_encoder(const term_encoder&) = delete;
   term_encoder& operator=(const term_encoder&) = delete;
 
-  void finish() { finished_ = true; }
+  void finish() {
+    if (out_.capacity() == 0) {
+      out_.assign(staging_, cur_);  // the usual case: one allocation, exactly the size
+    } else {
+      flush();
+    }
+    finished_ = true;
+  }
 
   void put_byte(std::uint8_t b) { *room(1) = b; }
 
@@ -91,18 +125,43 @@ class term_encoder {
  private:
   static_assert(std::variant_size_v<term::storage> == 8, "put_term handles every alternative");
 
+  std::size_t space() const { return static_cast<std::size_t>(staging_ + staging_bytes - cur_); }
+
+  // n (at most staging_bytes) writable bytes.
   std::uint8_t* room(std::size_t n) {
-    if (static_cast<std::size_t>(end_ - cur_) < n) grow(n);
+    if (space() < n) flush();
     std::uint8_t* p = cur_;
     cur_ += n;
     return p;
   }
 
-  [[gnu::noinline]] void grow(std::size_t n) {
-    const auto pos = static_cast<std::size_t>(cur_ - out_.data());
-    out_.resize(std::max(out_.size() * 2, pos + n));
-    cur_ = out_.data() + pos;
-    end_ = out_.data() + out_.size();
+  // Makes room in the output for `extra` more bytes, growing it geometrically
+  // so that a long run of flushes costs linear time.
+  void reserve_output(std::size_t extra) {
+    const std::size_t needed = out_.size() + extra;
+    if (needed > out_.capacity()) out_.reserve(std::max(needed, 2 * out_.capacity()));
+  }
+
+  [[gnu::noinline]] void flush() {
+    out_.insert(out_.end(), staging_, cur_);
+    cur_ = staging_;
+  }
+
+  // Copies n bytes: into the staging buffer if they fit, else straight to
+  // the output after what is staged (with one growth of the output for both).
+  void append(const void* data, std::size_t n) {
+    if (n <= space()) {
+      if (n != 0) std::memcpy(cur_, data, n);
+      cur_ += n;
+      return;
+    }
+    append_long(static_cast<const std::uint8_t*>(data), n);
+  }
+
+  [[gnu::noinline]] void append_long(const std::uint8_t* data, std::size_t n) {
+    reserve_output(static_cast<std::size_t>(cur_ - staging_) + n);
+    flush();
+    out_.insert(out_.end(), data, data + n);
   }
 
   static void store_be16(std::uint8_t* p, std::size_t v) {
@@ -152,18 +211,15 @@ class term_encoder {
   [[gnu::noinline]] void put(const big_integer& v) {
     const auto& magnitude = v.magnitude();
     const std::size_t n = magnitude.size();
-    std::uint8_t* p;
     if (n <= one_byte_max) {
-      p = room(3 + n);
+      std::uint8_t* p = room(2);
       p[0] = tag::small_big;
       p[1] = static_cast<std::uint8_t>(n);
-      p += 2;
     } else {
       put_tag_len32(tag::large_big, n, "big integer");
-      p = room(1 + n);
     }
-    p[0] = v.negative() ? 1 : 0;
-    std::memcpy(p + 1, magnitude.data(), n);
+    put_byte(v.negative() ? 1 : 0);
+    append(magnitude.data(), n);
   }
 
   // NEW_FLOAT_EXT: the IEEE 754 bits, big-endian.
@@ -174,15 +230,14 @@ class term_encoder {
     for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
   }
 
-  void put(const atom& a) {
+  [[gnu::always_inline]] void put(const atom& a) {
     const std::string& name = a.name;
     const std::size_t n = name.size();
-    std::uint8_t* p;
     if (n <= one_byte_max) {
-      p = room(2 + n);
+      std::uint8_t* p = room(2 + n);
       p[0] = tag::small_atom_utf8;
       p[1] = static_cast<std::uint8_t>(n);
-      p += 2;
+      copy_short(p + 2, name.data(), n);
     } else {
       // Only names of over 255 bytes can be over 255 characters: count them then.
       std::size_t characters = 0;
@@ -190,18 +245,16 @@ class term_encoder {
           characters > atom::max_characters) {
         throw std::invalid_argument("ETF: an atom is at most 255 characters of valid UTF-8");
       }
-      p = room(3 + n);
+      std::uint8_t* p = room(3);
       p[0] = tag::atom_utf8;
       store_be16(p + 1, n);
-      p += 3;
+      append(name.data(), n);
     }
-    std::memcpy(p, name.data(), n);
   }
 
   void put(const binary& b) {
     put_tag_len32(tag::binary, b.bytes.size(), "binary");
-    std::uint8_t* p = room(b.bytes.size());
-    if (!b.bytes.empty()) std::memcpy(p, b.bytes.data(), b.bytes.size());
+    append(b.bytes.data(), b.bytes.size());
   }
 
   // erl writes a proper list of bytes (0..255) of up to 65535 elements as
@@ -223,17 +276,42 @@ class term_encoder {
   }
 
   // Writes STRING_EXT if every element is a byte; otherwise writes nothing.
+  // One pass checks and writes, in runs that fit the staging buffer (a string
+  // may be longer than it); on the first element that is not a byte,
+  // everything written since the start is dropped again.
   bool put_string(std::span<const term> elements) {
-    for (const term& e : elements) {
-      const std::int64_t* i = e.as_int64();
-      if (!i || *i < 0 || *i > small_integer_max) return false;
+    const std::size_t out_mark = out_.size();
+    std::uint8_t* const staged_mark = cur_;
+    std::uint8_t* header = room(3);
+    header[0] = tag::string;
+    store_be16(header + 1, elements.size());
+    for (std::size_t i = 0; i < elements.size();) {
+      if (space() == 0) flush();
+      const std::size_t run = std::min(space(), elements.size() - i);
+      std::uint8_t* p = cur_;  // a local: stores through it cannot alias it
+      for (const term& e : elements.subspan(i, run)) {
+        const std::int64_t* c = e.as_int64();
+        if (!c || static_cast<std::uint64_t>(*c) > small_integer_max) {
+          unwind(out_mark, staged_mark);
+          return false;
+        }
+        *p++ = static_cast<std::uint8_t>(*c);
+      }
+      cur_ = p;
+      i += run;
     }
-    std::uint8_t* p = room(3 + elements.size());
-    p[0] = tag::string;
-    store_be16(p + 1, elements.size());
-    p += 3;
-    for (const term& e : elements) *p++ = static_cast<std::uint8_t>(*e.as_int64());
     return true;
+  }
+
+  // Drops what was written since the output had out_mark bytes and the
+  // staging buffer ended at staged_mark, flushes in between included.
+  void unwind(std::size_t out_mark, std::uint8_t* staged_mark) {
+    if (out_.size() == out_mark) {
+      cur_ = staged_mark;
+    } else {
+      out_.resize(out_mark + static_cast<std::size_t>(staged_mark - staging_));
+      cur_ = staging_;
+    }
   }
 
   [[gnu::noinline]] void put(const tuple& t) {
@@ -259,9 +337,9 @@ class term_encoder {
 
   std::vector<std::uint8_t>& out_;
   std::size_t start_;
-  std::uint8_t* cur_;
-  std::uint8_t* end_;
   bool finished_ = false;
+  std::uint8_t staging_[staging_bytes];  // not initialised: written before read
+  std::uint8_t* cur_ = staging_;
 };
 
 }  // namespace

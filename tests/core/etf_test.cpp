@@ -188,6 +188,26 @@ TEST_CASE("a charlist of 65535 elements is STRING_EXT, of 65536 LIST_EXT", "[etf
   CHECK(decoded(expected_long) == long_list);
 }
 
+TEST_CASE("a byte list that ends in a non-byte is LIST_EXT, however long", "[etf]") {
+  // The encoder writes STRING_EXT until it meets the 256 and must then drop
+  // what it wrote, also where that went past its 512-byte staging buffer.
+  for (const std::uint32_t n : {3U, 600U, 5000U}) {
+    std::vector<term> items(n, term(7));
+    items.emplace_back(256);
+    const std::uint32_t count = n + 1;
+    bytes expected{131, 108};
+    for (const int shift : {24, 16, 8, 0}) expected.push_back(static_cast<std::uint8_t>(count >> shift));
+    for (std::uint32_t i = 0; i < n; ++i) expected.insert(expected.end(), {97, 7});
+    expected.insert(expected.end(), {98, 0, 0, 1, 0, 106});
+    const term value(list(std::move(items)));
+    CHECK(etf::encode(value) == expected);
+    bytes out{1, 2, 3};
+    etf::encode_to(out, value);
+    expected.insert(expected.begin(), {1, 2, 3});
+    CHECK(out == expected);
+  }
+}
+
 TEST_CASE("binaries are BINARY_EXT", "[etf]") {
   // From erl 25's term_to_binary.
   CHECK(etf::encode(binary({1, 2, 3})) == bytes{131, 109, 0, 0, 0, 3, 1, 2, 3});
