@@ -126,6 +126,10 @@ class kvs_service final : public server::service {
       }
       auto* call = std::get_if<server::call_message>(&msg);
       if (!call) continue;
+      if (call->message().is_atom("stats")) {
+        call->reply(kvs::stats_reply(store_->stats()));
+        continue;
+      }
       auto parsed = kvs::parse_call(call->message(), mm.id());
       if (auto* error = std::get_if<term>(&parsed)) {
         call->reply(std::move(*error));

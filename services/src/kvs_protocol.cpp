@@ -162,6 +162,16 @@ std::variant<operation, term> parse_call(const term& msg, std::uint64_t channel)
   }
 }
 
+term stats_reply(const store_stats& s) {
+  return tuple(atom("ok"), map{{atom("revision"), s.revision},
+                               {atom("transactions"), s.transactions},
+                               {atom("requests"), s.requests},
+                               {atom("largest_batch"), s.largest_batch},
+                               {atom("queued"), s.queued},
+                               {atom("queued_max"), s.queued_max},
+                               {atom("failed_transactions"), s.failed_transactions}});
+}
+
 std::optional<operation> parse_cast(const term& msg, std::uint64_t channel) {
   try {
     auto op = parse(msg, channel);

@@ -21,4 +21,7 @@ std::variant<operation, term> parse_call(const term& msg, std::uint64_t channel)
 // casts; anything else is dropped, as lib_chan drops what it does not know.
 std::optional<operation> parse_cast(const term& msg, std::uint64_t channel);
 
+// The reply to `stats`: {ok, #{revision => R, transactions => N, ...}}.
+term stats_reply(const store_stats& s);
+
 }  // namespace capchan::services::kvs

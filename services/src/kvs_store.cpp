@@ -198,6 +198,7 @@ class store::engine {
       std::lock_guard lock(queue_mutex_);
       if (!stopping_) {
         queue_.push_back({std::move(op), std::move(done)});
+        queued_max_ = std::max<std::uint64_t>(queued_max_, queue_.size());
         queue_changed_.notify_one();
         return;
       }
@@ -246,7 +247,18 @@ class store::engine {
   }
 
   const store_options& options() const { return options_; }
-  std::int64_t revision() const { return committed_revision_.load(); }
+  store_stats stats() {
+    store_stats s;
+    s.revision = committed_revision_.load();
+    s.transactions = transactions_.load();
+    s.requests = requests_.load();
+    s.largest_batch = largest_batch_.load();
+    s.failed_transactions = failed_transactions_.load();
+    std::lock_guard lock(queue_mutex_);
+    s.queued = queue_.size();
+    s.queued_max = queued_max_;
+    return s;
+  }
 
  private:
   struct request {
@@ -365,6 +377,7 @@ class store::engine {
       revision_ = revision_before;
       compacted_ = compacted_before;
       if (b.watchers_before) watchers_ = std::move(*b.watchers_before);
+      failed_transactions_++;
       const term reply = storage_error(failure);
       for (auto& r : batch) {
         if (r.done) r.done(reply);
@@ -372,6 +385,9 @@ class store::engine {
       return failure;
     }
     committed_revision_.store(revision_);
+    transactions_++;
+    requests_ += batch.size();
+    if (batch.size() > largest_batch_.load()) largest_batch_.store(batch.size());
     for (auto& effect : b.effects) effect();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i].reply));
@@ -627,10 +643,13 @@ class store::engine {
   std::vector<watch_entry> watchers_;
 
   std::atomic<std::int64_t> committed_revision_{0};
+  std::atomic<std::uint64_t> transactions_{0}, requests_{0}, largest_batch_{0},
+      failed_transactions_{0};
   std::mutex queue_mutex_;
   std::condition_variable queue_changed_;
   std::deque<request> queue_;
   bool stopping_ = false;
+  std::uint64_t queued_max_ = 0;  // under queue_mutex_
   std::thread writer_;
 };
 
@@ -660,8 +679,8 @@ void store::stop() {
 const store_options& store::options() const {
   return engine_->options();
 }
-std::int64_t store::revision() const {
-  return engine_->revision();
+store_stats store::stats() const {
+  return engine_->stats();
 }
 
 }  // namespace capchan::services::kvs

@@ -130,6 +130,17 @@ struct release_op {
 using operation = std::variant<put_op, delete_op, cas_op, lookup_op, list_op, watch_op, unwatch_op,
                                lease_grant_op, lease_keepalive_op, lease_revoke_op, release_op>;
 
+// What the store has done since it opened (the `stats` request).
+struct store_stats {
+  std::int64_t revision = 0;              // the last committed revision
+  std::uint64_t transactions = 0;         // committed by the writer
+  std::uint64_t requests = 0;             // answered by the writer
+  std::uint64_t largest_batch = 0;        // requests in one transaction, at most max_batch
+  std::uint64_t queued = 0;               // requests waiting for the writer now
+  std::uint64_t queued_max = 0;           // the most that ever waited at once
+  std::uint64_t failed_transactions = 0;  // rolled back: their requests got {error, {storage, _}}
+};
+
 // The answer to one request, given after its transaction committed (or
 // failed: {error, {storage, Text}}). May be empty for fire-and-forget.
 using completion = std::function<void(term reply)>;
@@ -156,8 +167,7 @@ class store {
   void stop();
 
   const store_options& options() const;
-  // The last committed revision.
-  std::int64_t revision() const;
+  store_stats stats() const;
 
  private:
   class engine;

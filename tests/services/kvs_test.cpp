@@ -404,3 +404,48 @@ TEST_CASE("kvs: every read goes through the writer with readers = 0", "[kvs]") {
   CHECK(show(call(ch, parse("{lookup, a}"))) == "{ok,1}");
   CHECK(show(call(ch, parse("{list, a}"))) == "{ok,[{a,1}],done}");
 }
+
+namespace {
+
+std::uint64_t stat(client::sync::channel& ch, const char* name) {
+  const term reply = call(ch, atom("stats"));
+  const term* v = reply.as_tuple()->elements.at(1).as_map()->find(term(atom(name)));
+  REQUIRE(v);
+  return static_cast<std::uint64_t>(*v->as_int64());
+}
+
+}  // namespace
+
+TEST_CASE("kvs: concurrent puts share transactions, at most max_batch each", "[kvs]") {
+  scratch_dir dir;
+  kvs_server s(dir.path(), kvs_args({{"max_batch", term(3)}}));
+  std::vector<client::sync::channel> chans;
+  for (int c = 0; c < 10; ++c) chans.push_back(s.connect());
+  std::vector<std::future<client::result<term>>> answers;
+  for (int i = 0; i < 20; ++i) {
+    for (int c = 0; c < 10; ++c) {
+      answers.push_back(
+          chans[static_cast<std::size_t>(c)].async_rpc(tuple(atom("put"), tuple(c, i), i), 20s));
+    }
+  }
+  for (auto& a : answers) REQUIRE(a.get().value() == term(atom("ok")));
+  auto& ch = chans[0];
+  CHECK(stat(ch, "revision") == 200);
+  CHECK(stat(ch, "requests") >= 200);
+  CHECK(stat(ch, "largest_batch") <= 3);
+  CHECK(stat(ch, "transactions") >= 200 / 3);
+  CHECK(stat(ch, "failed_transactions") == 0);
+}
+
+TEST_CASE("kvs: a channel has at most max_inflight requests queued in the store", "[kvs]") {
+  scratch_dir dir;
+  kvs_server s(dir.path(), kvs_args({{"max_inflight", term(4)}}));
+  auto ch = s.connect();
+  std::vector<std::future<client::result<term>>> answers;
+  for (int i = 0; i < 100; ++i) answers.push_back(ch.async_rpc(tuple(atom("put"), i, i), 20s));
+  for (auto& a : answers) REQUIRE(a.get().value() == term(atom("ok")));
+  CHECK(stat(ch, "queued_max") <= 4);
+  CHECK(stat(ch, "queued") == 0);
+  // The channel served every request, in order.
+  CHECK(show(call(ch, parse("{list, '_', #{limit => 2}}"))) == "{ok,[{0,0},{1,1}],{more,1}}");
+}
