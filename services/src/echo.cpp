@@ -2,6 +2,7 @@
 //   call Msg          -> reply Msg
 //   cast Msg          -> push Msg back
 //   {push, N, T}      -> push N copies of T (as a call it then replies {ok, N})
+//   call {fail, R}    -> fails the call with R: the client gets {fail, Id, R}
 #include "echo.hpp"
 
 namespace capchan::services {
@@ -22,6 +23,13 @@ const term* push_request(const term& msg, std::int64_t& n) {
   return &t->elements[2];
 }
 
+// R if `msg` is {fail, R}.
+const term* fail_request(const term& msg) {
+  const auto* t = msg.as_tuple();
+  if (!t || t->elements.size() != 2 || !t->elements[0].is_atom("fail")) return nullptr;
+  return &t->elements[1];
+}
+
 }  // namespace
 
 boost::asio::awaitable<void> echo_handler(server::channel& mm, const term&, const term&) {
@@ -33,6 +41,8 @@ boost::asio::awaitable<void> echo_handler(server::channel& mm, const term&, cons
       if (const term* payload = push_request(call->message(), n)) {
         for (std::int64_t i = 0; i < n; ++i) mm.send(*payload);
         call->reply(tuple(atom("ok"), n));
+      } else if (const term* reason = fail_request(call->message())) {
+        call->fail(*reason);
       } else {
         call->reply(call->message());
       }

@@ -205,7 +205,8 @@ TEST_CASE("the service failing the call: exit 1 with the reason on stderr", "[cl
   server_process server;
   cli_runner cli;
   const auto r =
-      cli.run(join({"rpc", "nameServer", "{frobnicate, joe}"}, cli_runner::pinned(server)));
+      cli.run(join({"rpc", "echo", "{fail, {badarg, {frobnicate, joe}}}"}, cli_runner::pinned(server)),
+              {"CAPCHAN_PASSWORD=echo"});
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Catch::Contains("the service failed the call: {badarg,{frobnicate,joe}}"));

@@ -1,8 +1,11 @@
 // The services capchan ships (DESIGN.md §1: services use only the handler API
 // that server/ exports). The apps register them by handler name:
 //   echo  replies to every call with its message, pushes every cast back, and
-//         for {push, N, T} pushes N copies of T (tests and benchmarks)
-//   kvs   the book's name server: {store, K, V} (cast), {lookup, K} -> {ok, V} | undefined
+//         for {push, N, T} pushes N copies of T, fails a call {fail, R} with R
+//         (tests and benchmarks)
+//   kvs   the name server (docs/kvs.md): the book's {store, K, V} (cast) and
+//         {lookup, K} -> {ok, V} | undefined, plus put/delete/list/cas/watch,
+//         ephemeral keys and leases; durable in SQLite when args has a path
 #pragma once
 
 #include "capchan/server/service_registry.hpp"
