@@ -33,6 +33,7 @@ argon2id_mem = "8KiB"
 name = "echo"
 password = "echo"
 handler = "echo"
+args = { greeting = "hello" }
 argon2id_ops = 1
 argon2id_mem = "8KiB"
 )";
