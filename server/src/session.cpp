@@ -194,9 +194,11 @@ awaitable<void> session::reader() {
       abort(tuple(atom("protocol_error"), binary::from("record failed authentication")), close_protocol_error);
       break;
     }
+    // Large binaries in the frames share the plaintext instead of copying it.
+    const auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(*plain));
     std::size_t offset = 0;
-    while (offset < plain->size() && !closing_) {
-      auto decoded = etf::decode_next(*plain, offset);
+    while (offset < shared->size() && !closing_) {
+      auto decoded = etf::decode_next_shared(*shared, offset, shared);
       if (!decoded) {
         protocol_failure("undecodable frame: " + decoded.error().to_string());
         break;

@@ -217,7 +217,7 @@ class args_reader {
     const term* t = take(key);
     if (!t) return std::nullopt;
     const auto* b = t->as_binary();
-    if (!b || b->bytes.empty())
+    if (!b || b->empty())
       throw std::invalid_argument("args." + std::string(key) + ": expected a file name");
     return std::string(b->view());
   }
