@@ -1,6 +1,6 @@
-// Latency CDFs drawn into a PNG (latency_plot.hpp). The x axis ends at the
-// largest p99.9 of the series, so that one stall does not squash the plot;
-// the legend gives each series' p50 and p99.
+// Latency CDFs drawn into a PNG (latency_plot.hpp), on a log latency axis
+// that ends at the decade above the largest p99.9, so that one stall does
+// not squash the plot; the legend gives each series' p50 and p99.
 #include "latency_plot.hpp"
 
 #include <algorithm>
@@ -24,39 +24,39 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())))];
 }
 
-// A round tick step (1, 2 or 5 times a power of ten) giving about `n` ticks.
-double tick_step(double span, int n) {
-  const double raw = span / n;
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (const double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * power >= raw) return m * power;
-  }
-  return 10 * power;
-}
-
 }  // namespace
 
 bool write_latency_plot(const std::filesystem::path& file, const std::string& title,
                         std::vector<latency_series_data> series) {
   image img(width, height, white);
   const int x0 = left, x1 = width - right, y0 = height - bottom, y1 = top;
-  double x_max = 0;
+  // A log x axis from the decade below the fastest round trip to the decade
+  // above the slowest p99.9: the body and the tail both stay visible.
+  double fastest = 1e300, slowest = 0;
   for (auto& s : series) {
     std::sort(s.us.begin(), s.us.end());
-    x_max = std::max(x_max, quantile(s.us, 0.999));
+    if (s.us.empty()) continue;
+    fastest = std::min(fastest, std::max(s.us.front(), 0.1));
+    slowest = std::max(slowest, quantile(s.us, 0.999));
   }
-  if (x_max <= 0) x_max = 1;
-  const double step = tick_step(x_max, 8);
-  x_max = std::ceil(x_max / step) * step;
-  const auto px = [&](double us) { return x0 + static_cast<int>(std::lround((x1 - x0) * std::min(us, x_max) / x_max)); };
+  if (slowest <= 0) fastest = 1, slowest = 10;
+  const double lo = std::floor(std::log10(fastest)), hi = std::max(lo + 1, std::ceil(std::log10(slowest)));
+  const auto px = [&](double us) {
+    const double v = std::clamp(std::log10(std::max(us, 1e-3)), lo, hi);
+    return x0 + static_cast<int>(std::lround((x1 - x0) * (v - lo) / (hi - lo)));
+  };
   const auto py = [&](double fraction) { return y0 - static_cast<int>(std::lround((y0 - y1) * fraction)); };
 
-  // Grid, axes, ticks.
-  for (double v = 0; v <= x_max + step / 2; v += step) {
-    const int x = px(v);
-    img.line(x, y0, x, y1, grid);
-    const std::string label = fmt::format("{:g}", v);
-    img.text(x - image::text_width(label) / 2, y0 + 8, label, black);
+  // Grid, axes, ticks (1, 2 and 5 in each decade).
+  for (double decade = lo; decade < hi + 0.5; ++decade) {
+    for (const double m : {1.0, 2.0, 5.0}) {
+      const double v = m * std::pow(10.0, decade);
+      if (std::log10(v) > hi + 1e-9) break;
+      const int x = px(v);
+      img.line(x, y0, x, y1, grid);
+      const std::string label = fmt::format("{:g}", v);
+      img.text(x - image::text_width(label) / 2, y0 + 8, label, black);
+    }
   }
   for (int k = 0; k <= 10; ++k) {
     const double f = k / 10.0;
@@ -67,7 +67,7 @@ bool write_latency_plot(const std::filesystem::path& file, const std::string& ti
   }
   img.line(x0, y0, x1, y0, black);
   img.line(x0, y0, x0, y1, black);
-  const std::string x_label = "round-trip latency (us)";
+  const std::string x_label = "round-trip latency (us, log scale)";
   img.text((x0 + x1 - image::text_width(x_label, 2)) / 2, y0 + 26, x_label, black, 2);
   img.text(8, y1 - 22, "fraction of round trips <= x", black);
   img.text(x0, 12, title, black, 2);
