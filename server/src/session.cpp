@@ -65,6 +65,9 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_core> core
   boost::system::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  // Frames are whole messages and the writer coalesces them itself: Nagle
+  // would only hold a handshake message or a reply back for an ACK.
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
   conn_ = std::make_unique<websocket_connection>(std::move(stream));
   core_->counters.connections_open++;
