@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "cli_runner.hpp"
 #include "server_process.hpp"
 
@@ -199,4 +201,21 @@ TEST_CASE("capchan kvs: usage errors exit 2, a wrong password 3, a service that 
   const auto before = cli.run(join(cli_runner::pinned(server), {"kvs", "get", "joe"}));
   CHECK(before.exit_code == 0);
   CHECK(before.out == "1\n");
+}
+
+TEST_CASE("capchan kvs watch outlives quiet periods longer than the server's idle_timeout",
+          "[cli][server][kvs]") {
+  server_process server("\n[limits]\nidle_timeout = \"1s\"\n");
+  cli_runner cli;
+  REQUIRE(kvs(cli, server, {"put", "first", "1"}).exit_code == 0);
+  auto watch = start_watch(cli, server, {"--from", "1"});
+  REQUIRE(watch->read_line(std::chrono::seconds(30)) ==
+          std::optional<std::string>("{kvs,1,put,first,1}"));
+  // Nothing happens for more than two idle timeouts: the watch must still be there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  REQUIRE(kvs(cli, server, {"put", "second", "2"}).exit_code == 0);
+  CHECK(watch->read_line(std::chrono::seconds(30)) ==
+        std::optional<std::string>("{kvs,2,put,second,2}"));
+  REQUIRE(watch->signal(SIGINT));
+  CHECK(watch->wait(std::chrono::seconds(30)) == std::optional<int>(0));
 }
