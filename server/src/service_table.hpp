@@ -33,6 +33,8 @@ class service_table {
 
   std::shared_ptr<service_entry> find(const std::string& name) const;
   const std::map<std::string, std::shared_ptr<service_entry>>& entries() const { return entries_; }
+  // The services' own metrics (service::service_metrics), as Prometheus text.
+  std::string metrics_text() const;
 
  private:
   std::map<std::string, std::shared_ptr<service_entry>> entries_;

@@ -125,7 +125,7 @@ awaitable<void> session::run() {
   } else if (req.method() == http::verb::get && req.target() == "/metrics") {
     res.result(http::status::ok);
     res.set(http::field::content_type, "text/plain; version=0.0.4");
-    res.body() = core_->counters.to_prometheus();
+    res.body() = core_->counters.to_prometheus() + core_->services()->metrics_text();
   } else if (req.target() == websocket_path) {
     res.result(http::status::bad_request);
     res.body() = "connect with a capchan client: this path speaks WebSocket (capchan.v1)\n";

@@ -66,9 +66,9 @@ std::string read_file(const fs::path& file) {
   return s.str();
 }
 
-server_process::server_process() {
+server_process::server_process(const std::string& extra_config) {
   const fs::path config = folder_.path() / "server.toml";
-  write_file(config, config_text);
+  write_file(config, config_text + extra_config);
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error",
                                "--threads", "1"},

@@ -36,7 +36,9 @@ class server_process {
  public:
   static constexpr const char* book_password = "ABXy45";
 
-  server_process();   // throws std::runtime_error if it does not start
+  // `extra_config` is appended to the config (more [[service]] entries).
+  // Throws std::runtime_error if the server does not start.
+  explicit server_process(const std::string& extra_config = {});
   ~server_process();  // SIGKILL if still running
 
   std::uint16_t port() const { return port_; }
