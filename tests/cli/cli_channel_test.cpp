@@ -212,7 +212,7 @@ TEST_CASE("the service failing the call: exit 1 with the reason on stderr", "[cl
   CHECK_THAT(r.err, Catch::Contains("the service failed the call: {badarg,{frobnicate,joe}}"));
 }
 
-TEST_CASE("--args reaches the handler as ArgsC next to the config's ArgsS", "[cli][server]") {
+TEST_CASE("the --args flag reaches the handler as ArgsC next to the config's ArgsS", "[cli][server]") {
   server_process server;
   cli_runner cli;
   // echo answers the call `args` with {args, ArgsC, ArgsS}; its ArgsS is the
