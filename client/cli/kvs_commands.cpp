@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -251,6 +252,17 @@ int watch_command(const kvs_state& s) {
 }
 
 // kvs SUBCOMMAND with the channel flags and --service, wherever they are given.
+// CLI11's PositiveNumber says "not in range 0.000000 to 1.79769e+308" for 0.
+const CLI::Validator at_least_one(
+    [](std::string& text) -> std::string {
+      std::int64_t n = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || end != text.data() + text.size() || n < 1)
+        return "expected a whole number of at least 1, got '" + text + "'";
+      return {};
+    },
+    "", "at least 1");
+
 CLI::App* add_kvs_subcommand(CLI::App& kvs, const char* name, const char* about, kvs_state& state) {
   auto* command = kvs.add_subcommand(name, about);
   add_channel_flags(*command, *state.flags);
@@ -304,7 +316,7 @@ void add_kvs_command(CLI::App& app, const std::shared_ptr<channel_flags>& flags,
                    "An atom, string or binary prefix, or '_' for every key [default: '_']");
   list->add_option("--limit", state->limit, "Print at most N items [default: all]")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least_one);
   list->footer(
       "Prints one {Key,Value} per line, in the store's key order, asking for page after page.");
   list->callback([state, &exit_code] { exit_code = list_command(*state); });
@@ -316,7 +328,7 @@ void add_kvs_command(CLI::App& app, const std::shared_ptr<channel_flags>& flags,
       ->add_option("--from", state->from,
                    "Start at revision REV, replaying the kept history [default: what comes next]")
       ->type_name("REV")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least_one);
   watch->footer(
       "Prints {kvs,Rev,put,Key,Value} and {kvs,Rev,delete,Key} as they commit, one per line,\n"
       "until Ctrl-C (exit 0). To resume after a break, watch --from the last Rev + 1.");

@@ -120,7 +120,12 @@ TEST_CASE("capchan kvs list pages through every key of a prefix, and --limit sto
   const auto bad = kvs(cli, server, join({"list", "42"}, paged));
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, Catch::Contains("pagedKvs refused the list: {badarg,"));
-  CHECK(kvs(cli, server, join({"list", "--limit", "0"}, paged)).exit_code == 2);
+  const auto zero = kvs(cli, server, join({"list", "--limit", "0"}, paged));
+  CHECK(zero.exit_code == 2);
+  CHECK_THAT(zero.err, Catch::Contains("--limit: expected a whole number of at least 1, got '0'"));
+  const auto from_zero = kvs(cli, server, join({"watch", "--from", "0"}, paged));
+  CHECK(from_zero.exit_code == 2);
+  CHECK_THAT(from_zero.err, Catch::Contains("--from: expected a whole number of at least 1, got '0'"));
 }
 
 TEST_CASE("capchan kvs watch streams another capchan process's writes and exits 0 on SIGINT",
