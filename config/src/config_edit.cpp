@@ -156,6 +156,15 @@ edit_result config_text::reparse() {
   return {};
 }
 
+edit_result config_text::replace_text(std::string text) {
+  std::swap(text, text_);
+  if (auto r = reparse(); !r) {
+    text_ = std::move(text);  // the text before the edit
+    return "the edit would not parse (a bug: please report it): " + r.error();
+  }
+  return {};
+}
+
 std::vector<service_listing> config_text::services() const {
   std::vector<service_listing> out;
   auto root = parse_toml(text_, path_.string());
@@ -199,13 +208,7 @@ edit_result config_text::add_service(const new_service& s) {
     if (!blank(std::string_view(text).substr(last_line))) text += '\n';
   }
   text += block;
-  const std::string before = std::move(text_);
-  text_ = std::move(text);
-  if (auto r = reparse(); !r) {
-    text_ = before;
-    return "the new block does not parse: " + r.error();
-  }
-  return {};
+  return replace_text(std::move(text));
 }
 
 edit_result config_text::set_verifier(std::string_view name, std::string_view verifier) {
@@ -242,13 +245,7 @@ edit_result config_text::set_verifier(std::string_view name, std::string_view ve
     const auto at = lines.line_start(table.source().begin.line + 1);
     edits.push_back({at, at, "verifier = " + quoted + "\n"});
   }
-  const std::string before = text_;
-  text_ = apply(std::move(text_), std::move(edits));
-  if (auto r = reparse(); !r) {
-    text_ = before;
-    return "the edit does not parse: " + r.error();
-  }
-  return {};
+  return replace_text(apply(text_, std::move(edits)));
 }
 
 edit_result config_text::remove_service(std::string_view name) {
@@ -273,13 +270,7 @@ edit_result config_text::remove_service(std::string_view name) {
       lines.line_start(end_line) < text_.size()) {
     ++end_line;
   }
-  const std::string before = text_;
-  text_ = apply(std::move(text_), {{lines.line_start(first), lines.line_start(end_line), ""}});
-  if (auto r = reparse(); !r) {
-    text_ = before;
-    return "the edit does not parse: " + r.error();
-  }
-  return {};
+  return replace_text(apply(text_, {{lines.line_start(first), lines.line_start(end_line), ""}}));
 }
 
 }  // namespace capchan::config

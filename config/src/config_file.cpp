@@ -89,6 +89,15 @@ boost::system::result<fs::path, std::string> write_temporary(const fs::path& pat
   return {boost::system::in_place_value, temporary};
 }
 
+file_result rename_into_place(const fs::path& temporary, const fs::path& path) {
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string message = os_error("cannot rename a new file over", path);
+    ::unlink(temporary.c_str());
+    return message;
+  }
+  return fsync_folder(path);
+}
+
 }  // namespace
 
 config_lock::config_lock(const fs::path& config) {
@@ -145,23 +154,13 @@ file_result replace_config_file(const fs::path& path, const config_file_snapshot
     return "'" + path.string() +
            "' changed while it was being edited (another editor?); nothing was written: run the command again";
   }
-  if (::rename(temporary->c_str(), path.c_str()) != 0) {
-    const std::string message = os_error("cannot rename the new file over", path);
-    ::unlink(temporary->c_str());
-    return message;
-  }
-  return fsync_folder(path);
+  return rename_into_place(*temporary, path);
 }
 
 file_result write_file_atomically(const fs::path& path, std::string_view text, mode_t mode) {
   auto temporary = write_temporary(path, text, mode, nullptr);
   if (!temporary) return temporary.error();
-  if (::rename(temporary->c_str(), path.c_str()) != 0) {
-    const std::string message = os_error("cannot rename a new file over", path);
-    ::unlink(temporary->c_str());
-    return message;
-  }
-  return fsync_folder(path);
+  return rename_into_place(*temporary, path);
 }
 
 file_result create_new_file(const fs::path& path, std::string_view text, mode_t mode) {

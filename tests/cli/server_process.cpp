@@ -65,9 +65,11 @@ std::string read_file(const fs::path& file) {
   return s.str();
 }
 
-server_process::server_process() {
+server_process::server_process() : server_process(std::string(config_text)) {}
+
+server_process::server_process(const std::string& text) {
   const fs::path config = folder_.path() / "server.toml";
-  write_file(config, config_text);
+  write_file(config, text);
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error",
                                "--threads", "1"},

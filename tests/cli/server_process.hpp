@@ -37,12 +37,19 @@ class server_process {
   static constexpr const char* book_password = "ABXy45";
 
   server_process();   // throws std::runtime_error if it does not start
+  // The same with `config_text` as server.toml (port 0, and its paths
+  // relative to the folder).
+  explicit server_process(const std::string& config_text);
   ~server_process();  // SIGKILL if still running
 
   std::uint16_t port() const { return port_; }
   const std::string& fingerprint() const { return fingerprint_; }
   std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& folder() const { return folder_.path(); }
+  std::filesystem::path config_file() const { return folder_.path() / "server.toml"; }
+  // Sends `signo` (SIGHUP: reload).
+  bool signal(int signo) { return process_->signal(signo); }
+  pid_t pid() const { return process_->pid(); }
 
   // SIGTERM (graceful shutdown), then the exit code; nullopt if it has
   // not exited within the limit.

@@ -59,6 +59,8 @@ class config_text {
  private:
   config_text(std::string text, std::filesystem::path path) : text_(std::move(text)), path_(std::move(path)) {}
   edit_result reparse();
+  // Takes `text` if it parses; otherwise keeps the old text.
+  edit_result replace_text(std::string text);
 
   std::string text_;
   std::filesystem::path path_;
