@@ -118,6 +118,15 @@ int edit_config(const fs::path& path, const std::function<config::edit_result(co
   return exit_ok;
 }
 
+// The file's text, for commands that only look.
+checked<config::config_text> read_text(const std::string& path) {
+  auto file = config::read_config_file(path);
+  if (!file) return problem{file.error()};
+  auto doc = config::config_text::parse(file->text, path);
+  if (!doc) return problem{doc.error()};
+  return std::move(*doc);
+}
+
 int add_command(const config_state& s) {
   const auto handlers = known_handlers();
   if (std::find(handlers.begin(), handlers.end(), s.handler) == handlers.end()) {
@@ -138,10 +147,8 @@ int add_command(const config_state& s) {
 int passwd_command(const config_state& s) {
   {
     // Say "no such service" before asking for a password.
-    auto before = config::read_config_file(s.path);
-    if (!before) return fail(before.error());
-    auto doc = config::config_text::parse(before->text, s.path);
-    if (!doc) return fail(doc.error());
+    auto doc = read_text(s.path);
+    if (!doc) return fail(doc.error().message);
     if (!doc->has_service(s.name)) return fail("no service named \"" + s.name + "\" in " + s.path);
   }
   auto verifier = new_verifier(s);
@@ -162,10 +169,8 @@ int remove_command(const config_state& s) {
 }
 
 int list_command(const config_state& s) {
-  auto before = config::read_config_file(s.path);
-  if (!before) return fail(before.error());
-  auto doc = config::config_text::parse(before->text, s.path);
-  if (!doc) return fail(doc.error());
+  auto doc = read_text(s.path);
+  if (!doc) return fail(doc.error().message);
   const auto services = doc->services();
   std::size_t name_width = 4, handler_width = 7;
   for (const auto& sv : services) {

@@ -106,6 +106,15 @@ boost::system::result<const toml::table*, std::string> find_service(const toml::
   return std::string("no service named \"") + std::string(name) + "\"";
 }
 
+// Parses `text` into `root` and finds the service `name` in it.
+boost::system::result<const toml::table*, std::string> locate_service(std::string_view text, const std::string& file,
+                                                                      std::string_view name, toml::table& root) {
+  auto parsed = parse_toml(text, file);
+  if (!parsed) return parsed.error();
+  root = std::move(*parsed);
+  return find_service(root, name);
+}
+
 }  // namespace
 
 std::string toml_quote(std::string_view text) {
@@ -212,9 +221,8 @@ edit_result config_text::add_service(const new_service& s) {
 }
 
 edit_result config_text::set_verifier(std::string_view name, std::string_view verifier) {
-  auto root = parse_toml(text_, path_.string());
-  if (!root) return root.error();
-  auto found = find_service(*root, name);
+  toml::table root;
+  auto found = locate_service(text_, path_.string(), name, root);
   if (!found) return found.error();
   const toml::table& table = **found;
   const line_index lines(text_);
@@ -249,9 +257,8 @@ edit_result config_text::set_verifier(std::string_view name, std::string_view ve
 }
 
 edit_result config_text::remove_service(std::string_view name) {
-  auto root = parse_toml(text_, path_.string());
-  if (!root) return root.error();
-  auto found = find_service(*root, name);
+  toml::table root;
+  auto found = locate_service(text_, path_.string(), name, root);
   if (!found) return found.error();
   const toml::table& table = **found;
   const line_index lines(text_);

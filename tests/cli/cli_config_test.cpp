@@ -266,3 +266,38 @@ TEST_CASE("reload: an invalid file keeps the running config and says where it is
   CHECK(std::find(status->notes.begin(), status->notes.end(), where) != status->notes.end());
   CHECK(login(server, "old", "old", known_hosts).has_value());
 }
+
+TEST_CASE("reload: a service whose args changed restarts on the same store, its channels told why",
+          "[cli][config][reload]") {
+  const std::string before = "port = 0\nbind = \"127.0.0.1\"\n\n[[service]]\nname = \"names\"\nhandler = \"kvs\"\n"
+                             "password = \"names\"\nargon2id_ops = 1\nargon2id_mem = \"8KiB\"\n"
+                             "args = { path = \"names.db\" }\n";
+  server_process server(before);
+  config_cli c(server.config_file());
+  const auto known_hosts = c.folder.path() / "known_hosts";
+  auto names = login(server, "names", "names", known_hosts);
+  REQUIRE(names.has_value());
+  auto put = names->rpc(tuple(atom("put"), atom("joe"), 1), 10s);
+  REQUIRE(put.has_value());
+
+  // A new history length for the store, and a port the running server cannot take up.
+  std::string after = before;
+  after.replace(after.find("port = 0"), 8, "port = 1");
+  after.replace(after.find("{ path = \"names.db\" }"), 21, "{ path = \"names.db\", history = 100 }");
+  test::write_file(server.config_file(), after);
+  auto reloaded = c.run({"reload"});
+  INFO(reloaded.out << reloaded.err);
+  REQUIRE(reloaded.exit_code == 0);
+  CHECK(reloaded.out.starts_with("restarted names\nneeds a restart: port\nreloaded (pid "));
+
+  auto last = names->receive_for(10s);
+  REQUIRE(last.has_value());
+  REQUIRE(std::holds_alternative<client::chan_closed>(*last));
+  CHECK(text::print(std::get<client::chan_closed>(*last).reason) == "{shutdown,service_changed}");
+  // The new instance opened the same file once the old one had let go of it.
+  auto again = login(server, "names", "names", known_hosts);
+  REQUIRE(again.has_value());
+  auto found = again->rpc(tuple(atom("lookup"), atom("joe")), 10s);
+  REQUIRE(found.has_value());
+  CHECK(text::print(*found) == "{ok,1}");
+}
