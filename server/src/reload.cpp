@@ -161,9 +161,9 @@ awaitable<reload_report> server::reload(const config::server_config& next, const
     }
   }
   note_restart(running_, next, report.needs_restart);
-  report.limits_changed = !(next.limits == running_.limits);
   config::limits_config limits = next.limits;
   limits.blocking_workers = running_.limits.blocking_workers;  // the pool keeps its size
+  report.limits_changed = !(limits == running_.limits);
 
   // 2. Switch: new logins and connections see the new table and limits.
   auto wait = std::make_shared<release_wait>(core->ioc);

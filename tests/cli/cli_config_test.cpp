@@ -280,15 +280,18 @@ TEST_CASE("reload: a service whose args changed restarts on the same store, its 
   auto put = names->rpc(tuple(atom("put"), atom("joe"), 1), 10s);
   REQUIRE(put.has_value());
 
-  // A new history length for the store, and a port the running server cannot take up.
+  // A new history length for the store, a limit for new connections, and a
+  // port the running server cannot take up.
   std::string after = before;
   after.replace(after.find("port = 0"), 8, "port = 1");
   after.replace(after.find("{ path = \"names.db\" }"), 21, "{ path = \"names.db\", history = 100 }");
+  after += "\n[limits]\nmailbox = 64\n";
   test::write_file(server.config_file(), after);
   auto reloaded = c.run({"reload"});
   INFO(reloaded.out << reloaded.err);
   REQUIRE(reloaded.exit_code == 0);
-  CHECK(reloaded.out.starts_with("restarted names\nneeds a restart: port\nreloaded (pid "));
+  CHECK(reloaded.out.starts_with(
+      "restarted names\nlimits changed (new connections)\nneeds a restart: port\nreloaded (pid "));
 
   auto last = names->receive_for(10s);
   REQUIRE(last.has_value());
