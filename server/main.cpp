@@ -16,7 +16,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -169,7 +171,9 @@ int main(int argc, char** argv) {
     return exit_bind;
   }
   // Before the pid file exists: from then on a SIGHUP reloads, never kills.
-  asio::signal_set hangups(ioc, SIGHUP);
+  // Reloads run on a strand of their own, which the shutdown uses to cancel them.
+  auto reload_strand = asio::make_strand(ioc);
+  asio::signal_set hangups(reload_strand, SIGHUP);
   const auto pid_file = capchan::config::pid_file_path(*config);
   {
     std::error_code ec;
@@ -183,7 +187,7 @@ int main(int argc, char** argv) {
             << srv.fingerprint() << std::endl;
 
   asio::co_spawn(
-      ioc, reload_on_hangup(hangups, srv, config_path, *config, registry, *grace, *logger),
+      reload_strand, reload_on_hangup(hangups, srv, config_path, *config, registry, *grace, *logger),
       [&](std::exception_ptr e) {
         if (e) logger->error("the reload loop ended with an exception");
       });
@@ -192,8 +196,10 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     logger->info("signal {}: shutting down", signo);
-    boost::system::error_code ignored;
-    hangups.cancel(ignored);
+    asio::post(reload_strand, [&] {
+      boost::system::error_code ignored;
+      hangups.cancel(ignored);
+    });
     asio::co_spawn(ioc, srv.shutdown(*grace), [&](std::exception_ptr) { logger->flush(); });
   });
 
