@@ -184,13 +184,11 @@ awaitable<reload_report> server::reload(const config::server_config& next, const
 
   // 3. Wait for the retired channels, then stop their instances.
   if (!retired.empty()) {
-    std::vector<std::shared_ptr<service_entry>> held;
-    for (auto& r : retired) held.push_back(std::move(r.entry));
+    std::vector<std::weak_ptr<service_entry>> weak;
+    for (const auto& r : retired) weak.push_back(r.entry);
+    // Our own references go first; the sessions' follow as their channels end.
     retired.clear();
     const auto deadline = std::chrono::steady_clock::now() + grace;
-    // Our own references go first; the sessions' follow as their channels end.
-    std::vector<std::weak_ptr<service_entry>> weak(held.begin(), held.end());
-    held.clear();
     if (!co_await wait->wait(deadline)) {
       core->log->warn("reload: channels of retired services still open after {} ms: cancelling them", grace.count());
       for (const auto& w : weak) {
