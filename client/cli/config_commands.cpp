@@ -316,6 +316,12 @@ void add_config_commands(CLI::App& app, int& exit_code) {
   auto state = std::make_shared<config_state>();
   auto* config = app.add_subcommand("config", "Edit a server config safely; reload a running server");
   config->require_subcommand(1);
+  config->footer(
+      "A server of your own (docs/config.md):\n"
+      "  capchan config init                       # starter config and key\n"
+      "  capchan config add names --handler kvs    # asks for the password twice\n"
+      "  capchan-server &                          # then, after edits:\n"
+      "  capchan config reload");
   config->fallthrough();
   config->add_option("-c,--config", state->path, "The server config (TOML)")->capture_default_str();
   auto run = [&exit_code, state](int (*command)(const config_state&)) {
