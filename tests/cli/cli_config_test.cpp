@@ -304,3 +304,26 @@ TEST_CASE("reload: a service whose args changed restarts on the same store, its 
   REQUIRE(found.has_value());
   CHECK(text::print(*found) == "{ok,1}");
 }
+
+TEST_CASE("reload: new limits apply to new connections, open channels stay", "[cli][config][reload]") {
+  const std::string before = "port = 0\nbind = \"127.0.0.1\"\n\n" + service_block("echo", "echo", "echo");
+  server_process server(before);
+  config_cli c(server.config_file());
+  const auto known_hosts = c.folder.path() / "known_hosts";
+  auto first = login(server, "echo", "echo", known_hosts);
+  REQUIRE(first.has_value());
+
+  test::write_file(server.config_file(), before + "[limits]\nmax_connections = 1\nmax_handshakes = 1\n");
+  auto reloaded = c.run({"reload"});
+  INFO(reloaded.out << reloaded.err);
+  REQUIRE(reloaded.exit_code == 0);
+  CHECK(reloaded.out.starts_with("limits changed (new connections)\nreloaded (pid "));
+
+  // One connection is open: a second is turned away at the door.
+  auto second = login(server, "echo", "echo", known_hosts);
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().code != client::errc::auth_failed);
+  auto still = first->rpc(atom("ping"), 10s);
+  REQUIRE(still.has_value());
+  CHECK(text::print(*still) == "ping");
+}
