@@ -2,6 +2,7 @@
 // capchan-server: init, add/passwd/remove/list/fingerprint, two editors
 // racing on one file, and reload (SIGHUP) keeping live channels open.
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 
@@ -11,8 +12,11 @@
 #include "capchan/config/server_config.hpp"
 #include "capchan/config/server_state.hpp"
 #include "capchan/core/text.hpp"
+#include "capchan/config/verifier.hpp"
+#include "capchan/core/crypto/password_proof.hpp"
 #include "cli_runner.hpp"
 #include "server_process.hpp"
+#include "terminal_child.hpp"
 
 using namespace capchan;
 using capchan::test::cli_runner;
@@ -142,6 +146,55 @@ TEST_CASE("config add reads no password from CAPCHAN_PASSWORD", "[cli][config]")
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--password-file") != std::string::npos);
   CHECK(test::read_file(c.config) == "port = 1\n");
+}
+
+TEST_CASE("config add on a terminal asks twice without echo and stores a verifier of what was typed",
+          "[cli][config][prompt]") {
+  config_cli c;
+  test::write_file(c.config, "port = 1\n");
+  test::terminal_child child(
+      join({CAPCHAN_CLI, "config", "--config", c.config.string(), "add", "e", "--handler", "echo"}, cheap),
+      c.cli.environment({}));
+  REQUIRE(child.read_until("New password for service e: "));
+  REQUIRE_FALSE(child.echo_on());
+  child.type("s3cret words\n");
+  REQUIRE(child.read_until("Again, to be sure: "));
+  REQUIRE_FALSE(child.echo_on());
+  child.type("s3cret words\n");
+  const auto status = child.wait_status();
+  REQUIRE(status.has_value());
+  child.drain();
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 0);
+  CHECK(child.echo_on());
+  CHECK_THAT(child.output, !Catch::Contains("s3cret"));
+
+  auto loaded = config::load_config(c.config);
+  REQUIRE(loaded.has_value());
+  REQUIRE(loaded->services.size() == 1);
+  const auto& v = std::get<config::verifier>(loaded->services[0].secret);
+  auto again = crypto::make_verifier("s3cret words", v.salt, {v.ops_limit, v.mem_limit});
+  REQUIRE(again.has_value());
+  CHECK(again->stored_key == v.stored_key);
+}
+
+TEST_CASE("config passwd on a terminal: two different passwords change nothing", "[cli][config][prompt]") {
+  config_cli c;
+  const std::string text = "[[service]]\nname = \"e\"\nhandler = \"echo\"\npassword = \"x\"\n";
+  test::write_file(c.config, text);
+  test::terminal_child child(join({CAPCHAN_CLI, "config", "--config", c.config.string(), "passwd", "e"}, cheap),
+                             c.cli.environment({}));
+  REQUIRE(child.read_until("New password for service e: "));
+  child.type("one\n");
+  REQUIRE(child.read_until("Again, to be sure: "));
+  child.type("two\n");
+  const auto status = child.wait_status();
+  REQUIRE(status.has_value());
+  child.drain();
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 2);
+  CHECK_THAT(child.output, Catch::Contains("the two passwords differ; nothing was changed"));
+  CHECK(test::read_file(c.config) == text);
 }
 
 TEST_CASE("two config add runs racing on one file lose no entry", "[cli][config]") {
