@@ -67,12 +67,12 @@ std::string read_file(const fs::path& file) {
 
 server_process::server_process() : server_process(std::string(config_text)) {}
 
-server_process::server_process(const std::string& text) {
+server_process::server_process(const std::string& text, unsigned threads) {
   const fs::path config = folder_.path() / "server.toml";
   write_file(config, text);
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error",
-                               "--threads", "1"},
+                               "--threads", std::to_string(threads)},
       std::vector<std::string>{}, false);
   const auto line = process_->read_line(std::chrono::seconds(30));
   if (!line) throw std::runtime_error("capchan-server printed no 'listening' line within 30 s");

@@ -38,8 +38,8 @@ class server_process {
 
   server_process();   // throws std::runtime_error if it does not start
   // The same with `config_text` as server.toml (port 0, and its paths
-  // relative to the folder).
-  explicit server_process(const std::string& config_text);
+  // relative to the folder), on `threads` I/O threads.
+  explicit server_process(const std::string& config_text, unsigned threads = 1);
   ~server_process();  // SIGKILL if still running
 
   std::uint16_t port() const { return port_; }
