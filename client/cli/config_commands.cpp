@@ -95,8 +95,17 @@ checked<std::string> new_verifier(const config_state& s) {
   return {boost::system::in_place_value, verifier_text(*v)};
 }
 
+checked<bool> config_exists(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return problem{"no config at '" + path.string() + "': create one with `capchan config init`, or give --config FILE"};
+  }
+  return true;
+}
+
 // Read, edit, check, replace: all under the config's lock.
 int edit_config(const fs::path& path, const std::function<config::edit_result(config::config_text&)>& edit) {
+  if (auto there = config_exists(path); !there) return fail(there.error().message);
   try {
     config::config_lock lock(path);
     auto before = config::read_config_file(path);
@@ -120,6 +129,7 @@ int edit_config(const fs::path& path, const std::function<config::edit_result(co
 
 // The file's text, for commands that only look.
 checked<config::config_text> read_text(const std::string& path) {
+  if (auto there = config_exists(path); !there) return there.error();
   auto file = config::read_config_file(path);
   if (!file) return problem{file.error()};
   auto doc = config::config_text::parse(file->text, path);
@@ -128,6 +138,7 @@ checked<config::config_text> read_text(const std::string& path) {
 }
 
 int add_command(const config_state& s) {
+  if (auto there = config_exists(s.path); !there) return fail(there.error().message);  // before the prompt
   const auto handlers = known_handlers();
   if (std::find(handlers.begin(), handlers.end(), s.handler) == handlers.end()) {
     return fail("--handler: the server knows no handler \"" + s.handler + "\" (known: " + joined(handlers) + ")");

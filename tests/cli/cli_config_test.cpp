@@ -151,6 +151,18 @@ TEST_CASE("config add reads no password from CAPCHAN_PASSWORD", "[cli][config]")
   CHECK(test::read_file(c.config) == "port = 1\n");
 }
 
+TEST_CASE("config commands on a missing file say how to make one", "[cli][config]") {
+  config_cli c;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           join({"add", "x", "--handler", "echo"}, cheap), {"passwd", "x"}, {"remove", "x"}, {"list"}}) {
+    auto r = c.run(args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "capchan: no config at '" + c.config.string() +
+                       "': create one with `capchan config init`, or give --config FILE\n");
+  }
+  CHECK_FALSE(fs::exists(c.config));
+}
+
 TEST_CASE("config add on a terminal asks twice without echo and stores a verifier of what was typed",
           "[cli][config][prompt]") {
   config_cli c;
