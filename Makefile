@@ -41,9 +41,14 @@ run: build
 	  exit 1; \
 	fi
 
-bench: build
-	$(BUILD)/bin/etf_bench
-	$(BUILD)/bin/channel_bench
+# capchan-bench: scenarios a-g against raw TCP, plain WebSocket and Redis
+# baselines in one run (table on stdout, bench/results/DATE.json and the
+# latency PNG); `make bench BENCH_ARGS="--scenario a"` runs one. etf_bench
+# (the term codec against erl) is `$(BUILD)/bin/etf_bench`.
+BENCH_ARGS ?=
+bench: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target capchan-bench capchan-server
+	$(BUILD)/bin/capchan-bench $(BENCH_ARGS)
 
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCAPCHAN_FUZZ=ON \

@@ -116,7 +116,7 @@ CLI::App* add_service_command(CLI::App& app, const char* name, const char* about
 
 }  // namespace
 
-void add_channel_commands(CLI::App& app, int& exit_code) {
+std::shared_ptr<channel_flags> add_channel_commands(CLI::App& app, int& exit_code) {
   auto state = std::make_shared<command_state>();
   add_channel_flags(app, state->flags);
 
@@ -156,6 +156,7 @@ void add_channel_commands(CLI::App& app, int& exit_code) {
       "_}\n"
       "and the rest, 0 for normal.");
   shell->callback([state, &exit_code] { exit_code = shell_command(*state); });
+  return {state, &state->flags};
 }
 
 }  // namespace capchan::cli

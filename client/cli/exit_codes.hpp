@@ -13,5 +13,7 @@ inline constexpr int exit_usage = 2;
 inline constexpr int exit_auth = 3;
 // No channel: refused, server key mismatch, timeout, the connection lost.
 inline constexpr int exit_connection = 4;
+// `capchan kvs get`: the key is not in the store (docs/cli.md "kvs").
+inline constexpr int exit_not_found = 5;
 
 }  // namespace capchan::cli

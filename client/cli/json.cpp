@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <span>
 #include <string_view>
 
 #include "capchan/core/text.hpp"
@@ -47,7 +48,7 @@ void append_string(std::string& out, std::string_view utf8_text) {
   out += '"';
 }
 
-void append_base64(std::string& out, const std::vector<std::uint8_t>& bytes) {
+void append_base64(std::string& out, std::span<const std::uint8_t> bytes) {
   std::string encoded(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL),
                       '\0');
   sodium_bin2base64(encoded.data(), encoded.size(), bytes.data(), bytes.size(),
@@ -106,7 +107,7 @@ class writer {
         if (utf8::valid(b.view())) {
           tagged(out, "binary", [&] { append_string(out, b.view()); });
         } else {
-          tagged(out, "base64", [&] { append_base64(out, b.bytes); });
+          tagged(out, "base64", [&] { append_base64(out, b.bytes()); });
         }
         return true;
       }

@@ -1,6 +1,6 @@
 // The `capchan` command line (DESIGN.md §6). Each subcommand lives in its own
 // file and registers itself here; exit codes are in exit_codes.hpp: 0 ok,
-// 1 remote error, 2 usage, 3 auth, 4 connection.
+// 1 remote error, 2 usage, 3 auth, 4 connection (5: `kvs get` found no key).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +8,7 @@
 #include "channel_commands.hpp"
 #include "config_commands.hpp"
 #include "exit_codes.hpp"
+#include "kvs_commands.hpp"
 #include "term_command.hpp"
 
 int main(int argc, char** argv) {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
       "  capchan shell nameServer                    # one command per line\n"
       "Run `capchan SUBCOMMAND --help` for each subcommand's flags.");
   int exit_code = capchan::cli::exit_ok;
-  capchan::cli::add_channel_commands(app, exit_code);
+  capchan::cli::add_kvs_command(app, capchan::cli::add_channel_commands(app, exit_code), exit_code);
   capchan::cli::add_term_command(app, exit_code);
   capchan::cli::add_config_commands(app, exit_code);
   try {

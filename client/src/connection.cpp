@@ -139,10 +139,12 @@ asio::awaitable<void> connection::read_loop() {
       fail_protocol("an empty transport message", true, websocket::close_code::protocol_error);
       continue;
     }
-    // One or more frames back to back (the server may coalesce).
+    // One or more frames back to back (the server may coalesce). Large
+    // binaries in them share the plaintext instead of copying it.
+    const auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(*plain));
     std::size_t offset = 0;
-    while (offset < plain->size()) {
-      auto decoded = etf::decode_next(*plain, offset);
+    while (offset < shared->size()) {
+      auto decoded = etf::decode_next_shared(*shared, offset, shared);
       if (!decoded) {
         fail_protocol("undecodable frame: " + decoded.error().to_string(), true,
                       websocket::close_code::protocol_error);

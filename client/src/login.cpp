@@ -190,16 +190,30 @@ asio::awaitable<result<void>> connection::open(std::string host, std::uint16_t p
   auto& tcp = beast::get_lowest_layer(ws);
 
   // ---- TCP ------------------------------------------------------------------
-  asio::ip::tcp::resolver resolver(strand_);
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
-  if (resolve_ec) {
-    co_return error(errc::connection_refused,
-                    "cannot resolve host '" + host + "': " + resolve_ec.message());
+  // An IP address needs no resolver: Asio resolves on a thread of its own,
+  // and the hand-over costs a reconnect more than the rest of the login.
+  boost::system::error_code numeric_ec;
+  const auto address = asio::ip::make_address(host, numeric_ec);
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  if (!numeric_ec) {
+    endpoints.emplace_back(address, port);
+  } else {
+    asio::ip::tcp::resolver resolver(strand_);
+    auto [resolve_ec, found] = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
+    if (resolve_ec) {
+      co_return error(errc::connection_refused,
+                      "cannot resolve host '" + host + "': " + resolve_ec.message());
+    }
+    for (const auto& entry : found) endpoints.push_back(entry.endpoint());
   }
   tcp.expires_after(options_.handshake_timeout);  // one deadline from here to welcome
   auto [connect_ec, endpoint] = co_await tcp.async_connect(endpoints, use_tuple);
   (void)endpoint;
   if (connect_ec) co_return io_failure(connect_ec, where, "connecting", options_.handshake_timeout);
+  // Frames are whole messages and the writer coalesces them itself: Nagle
+  // would only hold a login message or a close back for an ACK.
+  boost::system::error_code nodelay_ec;
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
 
   // ---- WebSocket upgrade (DESIGN.md §3): /capchan, subprotocol capchan.v1,
   // binary only, no permessage-deflate (Beast's default: off) ----------------
@@ -319,8 +333,15 @@ asio::awaitable<result<void>> connection::open(std::string host, std::uint16_t p
     return cache ? cache->get(server_key_, service, salt, params, password)
                  : crypto::client_salted_password(password, salt, params);
   };
-  auto salted = co_await on_own_thread<crypto::result<crypto::salted_password>>(derive);
-  if (!salted) co_return error(errc::protocol_error, "argon2id: " + salted.error().message());
+  // A cache hit needs no thread: starting one costs a scheduler round trip,
+  // which on a busy machine is most of a reconnect's time.
+  std::optional<crypto::salted_password> salted;
+  if (cache) salted = cache->find(server_key_, service, salt, params);
+  if (!salted) {
+    auto derived = co_await on_own_thread<crypto::result<crypto::salted_password>>(derive);
+    if (!derived) co_return error(errc::protocol_error, "argon2id: " + derived.error().message());
+    salted.emplace(*derived);
+  }
 
   const crypto::auth_message auth{std::span<const std::uint8_t, 32>(h), login_frame, challenge_frame};
   std::vector<std::uint8_t> proof_frame;

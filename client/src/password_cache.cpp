@@ -13,22 +13,28 @@ bool same(const Entry& e, const crypto::noise::public_key& server_key, std::stri
 
 }  // namespace
 
+std::optional<crypto::salted_password> password_cache::find(const crypto::noise::public_key& server_key,
+                                                            std::string_view service,
+                                                            const crypto::password_salt& salt,
+                                                            const crypto::argon2id_params& params) {
+  std::lock_guard lock(mutex_);
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    // The parameters are part of the key too: the same salt with another
+    // cost is another SaltedPassword.
+    if (same(*it, server_key, service, salt) && it->params == params) {
+      entries_.splice(entries_.begin(), entries_, it);
+      ++hits_;
+      return entries_.front().salted;
+    }
+  }
+  return std::nullopt;
+}
+
 crypto::result<crypto::salted_password> password_cache::get(
     const crypto::noise::public_key& server_key, std::string_view service,
     const crypto::password_salt& salt, const crypto::argon2id_params& params,
     std::string_view password) {
-  {
-    std::lock_guard lock(mutex_);
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      // The parameters are part of the key too: the same salt with another
-      // cost is another SaltedPassword.
-      if (same(*it, server_key, service, salt) && it->params == params) {
-        entries_.splice(entries_.begin(), entries_, it);
-        ++hits_;
-        return entries_.front().salted;
-      }
-    }
-  }
+  if (auto cached = find(server_key, service, salt, params)) return *cached;
   // argon2id outside the lock: it takes long, and other channels may hit.
   ++derivations_;
   auto salted = crypto::client_salted_password(password, salt, params);

@@ -164,8 +164,10 @@ struct atom_text {
 // The decode functions return false once error_ is set; the caller stops.
 class term_decoder {
  public:
-  term_decoder(std::span<const std::uint8_t> in, std::size_t pos, const decode_limits& limits)
-      : in_(in), pos_(pos), max_depth_(std::min(limits.max_depth, max_supported_depth)) {}
+  // With an owner, binaries of share_min_bytes or more point into `in`.
+  term_decoder(std::span<const std::uint8_t> in, std::size_t pos, const decode_limits& limits,
+               const std::shared_ptr<const void>* owner)
+      : in_(in), pos_(pos), max_depth_(std::min(limits.max_depth, max_supported_depth)), owner_(owner) {}
 
   // On success the term is in `out`; on failure `out` is unchanged.
   bool decode(result_type& out) {
@@ -438,7 +440,14 @@ class term_decoder {
     if (!read_length<4>("a binary's length", n)) return false;
     if (!check_count(n, 1, 0, count_at, "binary length")) return false;
     const auto bytes = take(n);
-    sink(binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end())));
+    // Sharing keeps the whole input alive: only a binary that is a good part
+    // of it may, so that what a kept binary holds is at most
+    // share_max_amplification times its size.
+    if (owner_ && n >= share_min_bytes && n * share_max_amplification >= in_.size()) {
+      sink(binary::shared(*owner_, bytes));
+    } else {
+      sink(binary(bytes));
+    }
     return true;
   }
 
@@ -596,6 +605,7 @@ class term_decoder {
   std::span<const std::uint8_t> in_;
   std::size_t pos_;
   std::size_t max_depth_;
+  const std::shared_ptr<const void>* owner_;  // null: binaries copy
   decode_error error_;
 };
 
@@ -615,7 +625,7 @@ namespace {
 // is never moved; with `whole`, bytes after it are an error. On success the
 // offset moves past the encoding; on error it stays.
 result_type decode_at(std::span<const std::uint8_t> bytes, std::size_t& offset,
-                      const decode_limits& limits, bool whole) {
+                      const decode_limits& limits, bool whole, const std::shared_ptr<const void>* owner) {
   result_type result(boost::system::in_place_error);  // until the term is there
   if (offset > bytes.size()) {
     result = result_type(boost::system::in_place_error,
@@ -623,7 +633,7 @@ result_type decode_at(std::span<const std::uint8_t> bytes, std::size_t& offset,
                                                   std::to_string(bytes.size()) + "-byte input"});
     return result;
   }
-  term_decoder decoder(bytes, offset, limits);
+  term_decoder decoder(bytes, offset, limits, owner);
   if (!decoder.decode(result)) {
     result = result_type(boost::system::in_place_error, decoder.take_error());
     return result;
@@ -645,12 +655,23 @@ result_type decode_at(std::span<const std::uint8_t> bytes, std::size_t& offset,
 
 result_type decode_next(std::span<const std::uint8_t> bytes, std::size_t& offset,
                         const decode_limits& limits) {
-  return decode_at(bytes, offset, limits, false);
+  return decode_at(bytes, offset, limits, false, nullptr);
 }
 
 result_type decode(std::span<const std::uint8_t> bytes, const decode_limits& limits) {
   std::size_t offset = 0;
-  return decode_at(bytes, offset, limits, true);
+  return decode_at(bytes, offset, limits, true, nullptr);
+}
+
+result_type decode_next_shared(std::span<const std::uint8_t> bytes, std::size_t& offset,
+                               const std::shared_ptr<const void>& owner, const decode_limits& limits) {
+  return decode_at(bytes, offset, limits, false, &owner);
+}
+
+result_type decode_shared(std::span<const std::uint8_t> bytes, const std::shared_ptr<const void>& owner,
+                          const decode_limits& limits) {
+  std::size_t offset = 0;
+  return decode_at(bytes, offset, limits, true, &owner);
 }
 
 }  // namespace capchan::etf

@@ -253,8 +253,8 @@ class term_encoder {
   }
 
   void put(const binary& b) {
-    put_tag_len32(tag::binary, b.bytes.size(), "binary");
-    append(b.bytes.data(), b.bytes.size());
+    put_tag_len32(tag::binary, b.size(), "binary");
+    append(b.data(), b.size());
   }
 
   // erl writes a proper list of bytes (0..255) of up to 65535 elements as

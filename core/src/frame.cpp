@@ -19,8 +19,8 @@ term fixed_binary(const std::array<std::uint8_t, N>& bytes) {
 template <std::size_t N>
 bool read_fixed_binary(const term& t, std::array<std::uint8_t, N>& out) {
   const binary* b = t.as_binary();
-  if (!b || b->bytes.size() != N) return false;
-  std::copy(b->bytes.begin(), b->bytes.end(), out.begin());
+  if (!b || b->size() != N) return false;
+  std::copy(b->bytes().begin(), b->bytes().end(), out.begin());
   return true;
 }
 

@@ -166,11 +166,11 @@ ordering compare_maps(const map& a, const map& b, number_order mode) {
 }
 
 ordering compare_binaries(const binary& a, const binary& b) {
-  const std::size_t n = std::min(a.bytes.size(), b.bytes.size());
+  const std::size_t n = std::min(a.size(), b.size());
   if (n != 0) {
-    if (const int c = std::memcmp(a.bytes.data(), b.bytes.data(), n); c != 0) return c <=> 0;
+    if (const int c = std::memcmp(a.data(), b.data(), n); c != 0) return c <=> 0;
   }
-  return a.bytes.size() <=> b.bytes.size();
+  return a.size() <=> b.size();
 }
 
 ordering compare(const term& a, const term& b, number_order mode) {
@@ -202,8 +202,35 @@ void hash_combine(std::size_t& seed, std::size_t v) {
 
 // --- binary ---------------------------------------------------------------
 
+binary::binary(std::vector<std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  auto owner = std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes));
+  data_ = owner->data();
+  size_ = owner->size();
+  owner_ = std::move(owner);
+}
+
+binary::binary(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  // One allocation holds the count and the bytes.
+  auto owner = std::make_shared_for_overwrite<std::uint8_t[]>(bytes.size());
+  std::memcpy(owner.get(), bytes.data(), bytes.size());
+  data_ = owner.get();
+  size_ = bytes.size();
+  owner_ = std::move(owner);
+}
+
 binary binary::from(std::string_view text) {
-  return binary(std::vector<std::uint8_t>(text.begin(), text.end()));
+  return binary(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+binary binary::shared(std::shared_ptr<const void> owner, std::span<const std::uint8_t> bytes) {
+  binary b;
+  if (bytes.empty()) return b;
+  b.owner_ = std::move(owner);
+  b.data_ = bytes.data();
+  b.size_ = bytes.size();
+  return b;
 }
 
 // --- list -----------------------------------------------------------------

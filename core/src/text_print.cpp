@@ -196,7 +196,7 @@ void append_float(std::string& out, double v) {
 enum class binary_form { bytes, latin1_string, ascii_string, utf8_string };
 
 bool all_bytes_printable(const binary& b) {
-  for (const auto byte : b.bytes) {
+  for (const auto byte : b.bytes()) {
     if (!syntax::is_printable_latin1(byte)) return false;
   }
   return true;
@@ -226,7 +226,7 @@ binary_form classify(const binary& b) {
 }
 
 void append_binary(std::string& out, const binary& b) {
-  if (b.bytes.empty()) {
+  if (b.empty()) {
     out += "<<>>";
     return;
   }
@@ -234,16 +234,16 @@ void append_binary(std::string& out, const binary& b) {
   switch (form) {
     case binary_form::bytes: {
       out += "<<";
-      for (std::size_t i = 0; i < b.bytes.size(); ++i) {
+      for (std::size_t i = 0; i < b.size(); ++i) {
         if (i != 0) out.push_back(',');
-        append_int64(out, b.bytes[i]);
+        append_int64(out, b.bytes()[i]);
       }
       out += ">>";
       return;
     }
     case binary_form::latin1_string:
       out += "<<\"";
-      for (const auto byte : b.bytes) append_quoted_char(out, byte, '"');
+      for (const auto byte : b.bytes()) append_quoted_char(out, byte, '"');
       out += "\">>";
       return;
     case binary_form::ascii_string:

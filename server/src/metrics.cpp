@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 namespace capchan::server {
 namespace {
 
@@ -12,7 +14,46 @@ void family(std::string& out, const char* name, const char* type, const char* he
                  name, type, name, v.load(std::memory_order_relaxed));
 }
 
+// A label value: backslash, double quote and newline escaped (format 0.0.4).
+std::string label_value(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string to_prometheus(const std::vector<std::pair<std::string, std::vector<service_metric>>>& by_service) {
+  // Families in the order they first appear; the samples of one family together.
+  struct family_samples {
+    const service_metric* first;
+    std::string samples;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, family_samples> families;
+  for (const auto& [service, list] : by_service) {
+    for (const auto& m : list) {
+      auto [it, added] = families.try_emplace(m.name, family_samples{&m, {}});
+      if (added) order.push_back(m.name);
+      fmt::format_to(std::back_inserter(it->second.samples), "capchan_{}{{service=\"{}\"}} {}\n", m.name,
+                     label_value(service), m.value);
+    }
+  }
+  std::string out;
+  for (const auto& name : order) {
+    const auto& f = families.at(name);
+    fmt::format_to(std::back_inserter(out), "# HELP capchan_{} {}\n# TYPE capchan_{} {}\n{}", name, f.first->help,
+                   name, f.first->type == service_metric::kind::counter ? "counter" : "gauge", f.samples);
+  }
+  return out;
+}
 
 std::string metrics::to_prometheus() const {
   std::string out;

@@ -85,4 +85,10 @@ std::shared_ptr<service_entry> service_table::find(const std::string& name) cons
   return it == entries_.end() ? nullptr : it->second;
 }
 
+std::string service_table::metrics_text() const {
+  std::vector<std::pair<std::string, std::vector<service_metric>>> by_service;
+  for (const auto& [name, entry] : entries_) by_service.emplace_back(name, entry->impl->service_metrics());
+  return to_prometheus(by_service);
+}
+
 }  // namespace capchan::server

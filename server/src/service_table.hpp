@@ -69,6 +69,8 @@ class service_table {
 
   std::shared_ptr<service_entry> find(const std::string& name) const;
   const entry_map& entries() const { return entries_; }
+  // The services' own metrics (service::service_metrics), as Prometheus text.
+  std::string metrics_text() const;
 
  private:
   entry_map entries_;

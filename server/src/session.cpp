@@ -66,6 +66,9 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_core> core
   boost::system::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  // Frames are whole messages and the writer coalesces them itself: Nagle
+  // would only hold a handshake message or a reply back for an ACK.
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
   conn_ = std::make_unique<websocket_connection>(std::move(stream));
   core_->counters.connections_open++;
@@ -123,7 +126,7 @@ awaitable<void> session::run() {
   } else if (req.method() == http::verb::get && req.target() == "/metrics") {
     res.result(http::status::ok);
     res.set(http::field::content_type, "text/plain; version=0.0.4");
-    res.body() = core_->counters.to_prometheus();
+    res.body() = core_->counters.to_prometheus() + core_->services()->metrics_text();
   } else if (req.target() == websocket_path) {
     res.result(http::status::bad_request);
     res.body() = "connect with a capchan client: this path speaks WebSocket (capchan.v1)\n";
@@ -195,9 +198,11 @@ awaitable<void> session::reader() {
       abort(tuple(atom("protocol_error"), binary::from("record failed authentication")), close_protocol_error);
       break;
     }
+    // Large binaries in the frames share the plaintext instead of copying it.
+    const auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(*plain));
     std::size_t offset = 0;
-    while (offset < plain->size() && !closing_) {
-      auto decoded = etf::decode_next(*plain, offset);
+    while (offset < shared->size() && !closing_) {
+      auto decoded = etf::decode_next_shared(*shared, offset, shared);
       if (!decoded) {
         protocol_failure("undecodable frame: " + decoded.error().to_string());
         break;

@@ -3,6 +3,8 @@
 //   cast Msg          -> push Msg back
 //   {push, N, T}      -> push N copies of T (as a call it then replies {ok, N})
 //   call {fail, R}    -> fails the call with R: the client gets {fail, Id, R}
+//   call args         -> {args, ArgsC, ArgsS}: what the client's login and the
+//                        server's config handed this handler
 #include "echo.hpp"
 
 namespace capchan::services {
@@ -32,7 +34,7 @@ const term* fail_request(const term& msg) {
 
 }  // namespace
 
-boost::asio::awaitable<void> echo_handler(server::channel& mm, const term&, const term&) {
+boost::asio::awaitable<void> echo_handler(server::channel& mm, const term& args_c, const term& args_s) {
   for (;;) {
     auto msg = co_await mm.receive();
     if (std::holds_alternative<server::chan_closed>(msg)) co_return;
@@ -43,6 +45,8 @@ boost::asio::awaitable<void> echo_handler(server::channel& mm, const term&, cons
         call->reply(tuple(atom("ok"), n));
       } else if (const term* reason = fail_request(call->message())) {
         call->fail(*reason);
+      } else if (call->message().is_atom("args")) {
+        call->reply(tuple(atom("args"), args_c, args_s));
       } else {
         call->reply(call->message());
       }

@@ -4,6 +4,7 @@
 // by all its channels; each channel's handler turns requests into store
 // operations and answers when the store has (after the commit, for writes).
 #include <algorithm>
+#include <atomic>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -29,13 +30,32 @@ struct kvs_options {
   std::size_t max_inflight = 1024;
 };
 
+// What the service counts besides the store's own stats.
+struct service_counters {
+  // Casts whose write the store could not commit; each closed its channel.
+  std::atomic<std::uint64_t> failed_casts{0};
+};
+
+// The reason a channel closes with when a write it cast could not be
+// committed: the client has no reply to learn it from (docs/kvs.md).
+std::optional<term> store_failed(const term& reply) {
+  const auto* error = reply.as_tuple();
+  if (!error || error->elements.size() != 2 || !error->elements[0].is_atom("error"))
+    return std::nullopt;
+  const auto* why = error->elements[1].as_tuple();
+  if (!why || why->elements.size() != 2 || !why->elements[0].is_atom("storage"))
+    return std::nullopt;
+  return tuple(atom("kvs_error"), tuple(atom("store_failed"), why->elements[1]));
+}
+
 // One channel's side of the store. Requests complete on the writer thread;
 // the count of those in flight and the pushes of the channel's watch are
 // handed to the channel's strand, which owns them.
 class channel_link final : public kvs::watcher, public std::enable_shared_from_this<channel_link> {
  public:
-  channel_link(server::channel& mm, const asio::any_io_executor& strand)
-      : mm_(&mm), strand_(strand), room_(strand) {}
+  channel_link(server::channel& mm, const asio::any_io_executor& strand,
+               std::shared_ptr<service_counters> counters)
+      : mm_(&mm), strand_(strand), room_(strand), counters_(std::move(counters)) {}
 
   void deliver(std::vector<term> events) override {
     asio::post(strand_, [self = shared_from_this(), events = std::move(events)]() mutable {
@@ -58,6 +78,7 @@ class channel_link final : public kvs::watcher, public std::enable_shared_from_t
   }
 
   // The completion of one request; `call` (null for a cast) gets the reply.
+  // A cast whose write failed closes the channel.
   kvs::completion track(server::call_message* call) {
     ++in_flight_;
     std::shared_ptr<server::call_message> answer;
@@ -66,7 +87,13 @@ class channel_link final : public kvs::watcher, public std::enable_shared_from_t
       asio::post(self->strand_, [self, answer, reply = std::move(reply)]() mutable {
         --self->in_flight_;
         self->room_.cancel();
-        if (answer) answer->reply(std::move(reply));
+        if (answer) {
+          answer->reply(std::move(reply));
+        } else if (auto reason = store_failed(reply); reason && self->mm_) {
+          self->counters_->failed_casts++;
+          self->mm_->close(std::move(*reason));
+          self->mm_ = nullptr;  // once: the channel has ended
+        }
       });
     };
   }
@@ -83,6 +110,7 @@ class channel_link final : public kvs::watcher, public std::enable_shared_from_t
   asio::any_io_executor strand_;
   asio::steady_timer room_;
   std::size_t in_flight_ = 0;
+  std::shared_ptr<service_counters> counters_;
 };
 
 // Runs when the handler's frame goes, however it ends (chan_closed, or the
@@ -112,7 +140,7 @@ class kvs_service final : public server::service {
 
   asio::awaitable<void> run(server::channel& mm, const term&) override {
     const auto strand = co_await asio::this_coro::executor;
-    const auto link = std::make_shared<channel_link>(mm, strand);
+    const auto link = std::make_shared<channel_link>(mm, strand, counters_);
     const link_guard guard{*store_, link, mm.id()};
     for (;;) {
       auto msg = co_await mm.receive();
@@ -127,7 +155,7 @@ class kvs_service final : public server::service {
       auto* call = std::get_if<server::call_message>(&msg);
       if (!call) continue;
       if (call->message().is_atom("stats")) {
-        call->reply(kvs::stats_reply(store_->stats()));
+        call->reply(kvs::stats_reply(store_->stats(), counters_->failed_casts.load()));
         continue;
       }
       auto parsed = kvs::parse_call(call->message(), mm.id());
@@ -150,6 +178,35 @@ class kvs_service final : public server::service {
 
   void stop() override { store_->stop(); }
 
+  std::vector<server::service_metric> service_metrics() const override {
+    using kind = server::service_metric::kind;
+    const auto s = store_->stats();
+    const auto n = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+    return {
+        {"kvs_revision", kind::gauge, "The kvs store's last committed revision.", s.revision},
+        {"kvs_keys", kind::gauge, "Keys in the kvs store.", n(s.keys)},
+        {"kvs_watchers", kind::gauge, "Watches running on the kvs store.", n(s.watchers)},
+        {"kvs_leases", kind::gauge, "Leases of the kvs store granted and not yet ended.",
+         n(s.leases)},
+        {"kvs_queued", kind::gauge, "Requests waiting for the kvs store's writer.", n(s.queued)},
+        {"kvs_queued_max", kind::gauge, "The most requests that ever waited for the writer.",
+         n(s.queued_max)},
+        {"kvs_largest_batch", kind::gauge,
+         "The most requests committed in one transaction (args.max_batch caps it).",
+         n(s.largest_batch)},
+        {"kvs_transactions_total", kind::counter,
+         "Transactions the kvs writer committed (group commits).", n(s.transactions)},
+        {"kvs_requests_total", kind::counter,
+         "Requests the kvs writer answered; divided by transactions, the mean batch.",
+         n(s.requests)},
+        {"kvs_failed_transactions_total", kind::counter,
+         "kvs transactions rolled back because the disk refused them.", n(s.failed_transactions)},
+        {"kvs_failed_casts_total", kind::counter,
+         "Cast writes the kvs store could not commit; each closed its channel.",
+         n(counters_->failed_casts.load())},
+    };
+  }
+
  private:
   void submit(channel_link& link, kvs::operation op, server::call_message* call) {
     if (binds_to_channel(op)) link.holds_state = true;
@@ -158,6 +215,7 @@ class kvs_service final : public server::service {
 
   const std::size_t max_inflight_;
   std::unique_ptr<kvs::store> store_;
+  std::shared_ptr<service_counters> counters_ = std::make_shared<service_counters>();
 };
 
 // args: absent, or a table of the keys below (docs/kvs.md "Configuration").
@@ -217,7 +275,7 @@ class args_reader {
     const term* t = take(key);
     if (!t) return std::nullopt;
     const auto* b = t->as_binary();
-    if (!b || b->bytes.empty())
+    if (!b || b->empty())
       throw std::invalid_argument("args." + std::string(key) + ": expected a file name");
     return std::string(b->view());
   }

@@ -162,14 +162,18 @@ std::variant<operation, term> parse_call(const term& msg, std::uint64_t channel)
   }
 }
 
-term stats_reply(const store_stats& s) {
+term stats_reply(const store_stats& s, std::uint64_t failed_casts) {
   return tuple(atom("ok"), map{{atom("revision"), s.revision},
                                {atom("transactions"), s.transactions},
                                {atom("requests"), s.requests},
                                {atom("largest_batch"), s.largest_batch},
                                {atom("queued"), s.queued},
                                {atom("queued_max"), s.queued_max},
-                               {atom("failed_transactions"), s.failed_transactions}});
+                               {atom("failed_transactions"), s.failed_transactions},
+                               {atom("failed_casts"), failed_casts},
+                               {atom("keys"), s.keys},
+                               {atom("watchers"), s.watchers},
+                               {atom("leases"), s.leases}});
 }
 
 std::optional<operation> parse_cast(const term& msg, std::uint64_t channel) {

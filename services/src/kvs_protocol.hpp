@@ -21,7 +21,8 @@ std::variant<operation, term> parse_call(const term& msg, std::uint64_t channel)
 // casts; anything else is dropped, as lib_chan drops what it does not know.
 std::optional<operation> parse_cast(const term& msg, std::uint64_t channel);
 
-// The reply to `stats`: {ok, #{revision => R, transactions => N, ...}}.
-term stats_reply(const store_stats& s);
+// The reply to `stats`: {ok, #{revision => R, transactions => N, ...}};
+// `failed_casts` is the service's count of cast writes that failed.
+term stats_reply(const store_stats& s, std::uint64_t failed_casts);
 
 }  // namespace capchan::services::kvs

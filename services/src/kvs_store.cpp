@@ -156,6 +156,8 @@ struct write_statements {
                "INSERT OR REPLACE INTO kv (key, kind, name, value, owner, lease, revision) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         remove(db, "DELETE FROM kv WHERE key = ?1"),
+        exists(db, "SELECT 1 FROM kv WHERE key = ?1"),
+        count(db, "SELECT count(*) FROM kv"),
         add_event(db, "INSERT INTO events (revision, key, value) VALUES (?1, ?2, ?3)"),
         replay(db,
                "SELECT revision, key, value FROM events WHERE revision >= ?1 ORDER BY revision"),
@@ -169,8 +171,9 @@ struct write_statements {
         leases(db, "SELECT id, ttl_ms FROM leases"),
         get_meta(db, "SELECT value FROM meta WHERE name = ?1"),
         set_meta(db, "UPDATE meta SET value = ?2 WHERE name = ?1") {}
-  sqlite::statement begin, commit, rollback, upsert, remove, add_event, replay, compact, owned_by,
-      owned, leased_by, lease_ttl, add_lease, drop_lease, leases, get_meta, set_meta;
+  sqlite::statement begin, commit, rollback, upsert, remove, exists, count, add_event, replay,
+      compact, owned_by, owned, leased_by, lease_ttl, add_lease, drop_lease, leases, get_meta,
+      set_meta;
 };
 
 }  // namespace
@@ -254,6 +257,9 @@ class store::engine {
     s.requests = requests_.load();
     s.largest_batch = largest_batch_.load();
     s.failed_transactions = failed_transactions_.load();
+    s.keys = committed_keys_.load();
+    s.watchers = watcher_count_.load();
+    s.leases = lease_count_.load();
     std::lock_guard lock(queue_mutex_);
     s.queued = queue_.size();
     s.queued_max = queued_max_;
@@ -281,6 +287,7 @@ class store::engine {
     std::vector<event> events;
     std::vector<std::function<void()>> effects;
     std::optional<std::vector<watch_entry>> watchers_before;  // restored if the batch fails
+    std::int64_t keys_added = 0;                              // minus those deleted
   };
   struct outcome {
     outcome() = default;
@@ -302,6 +309,11 @@ class store::engine {
   void recover() {
     revision_ = meta("revision");
     compacted_ = meta("compacted");
+    {
+      sqlite::query q(writes_.count);  // once: commits keep the count after this
+      q.next();
+      keys_ = q.int64(0);
+    }
     {
       sqlite::query q(writes_.leases);
       const auto now = lease_clock::now();
@@ -385,10 +397,15 @@ class store::engine {
       return failure;
     }
     committed_revision_.store(revision_);
+    keys_ += b.keys_added;
+    committed_keys_.store(static_cast<std::uint64_t>(keys_));
     transactions_++;
     requests_ += batch.size();
     if (batch.size() > largest_batch_.load()) largest_batch_.store(batch.size());
     for (auto& effect : b.effects) effect();
+    // Counted before anyone hears of the commit.
+    watcher_count_.store(watchers_.size());
+    lease_count_.store(lease_deadlines_.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(outcomes[i].reply));
       if (outcomes[i].sink && !outcomes[i].replay.empty())
@@ -517,6 +534,7 @@ class store::engine {
   void record_put(const term& key, const term& value, const binding& bind, batch_state& b) {
     const bytes k = etf::encode(key), v = etf::encode(value);
     auto name = name_of(key, k);
+    if (!sqlite::query(writes_.exists).bind(1, k).next()) ++b.keys_added;
     ++revision_;
     sqlite::query(writes_.upsert)
         .bind(1, k)
@@ -535,6 +553,7 @@ class store::engine {
   void record_delete(const term& key, const bytes& k, batch_state& b) {
     sqlite::query(writes_.remove).bind(1, k).run();
     if (sqlite3_changes(db_->get()) == 0) return;
+    --b.keys_added;
     ++revision_;
     sqlite::query(writes_.add_event).bind(1, revision_).bind(2, k).bind_null(3).run();
     b.events.push_back({revision_, name_of(key, k), event_term(revision_, key)});
@@ -638,11 +657,13 @@ class store::engine {
   // The writer thread's (and, before it starts, the constructor's).
   std::int64_t revision_ = 0;
   std::int64_t compacted_ = 0;
+  std::int64_t keys_ = 0;
   std::map<std::int64_t, lease_clock::time_point> lease_deadlines_;
   std::set<std::pair<lease_clock::time_point, std::int64_t>> expiry_order_;
   std::vector<watch_entry> watchers_;
 
   std::atomic<std::int64_t> committed_revision_{0};
+  std::atomic<std::uint64_t> committed_keys_{0}, watcher_count_{0}, lease_count_{0};
   std::atomic<std::uint64_t> transactions_{0}, requests_{0}, largest_batch_{0},
       failed_transactions_{0};
   std::mutex queue_mutex_;

@@ -139,6 +139,9 @@ struct store_stats {
   std::uint64_t queued = 0;               // requests waiting for the writer now
   std::uint64_t queued_max = 0;           // the most that ever waited at once
   std::uint64_t failed_transactions = 0;  // rolled back: their requests got {error, {storage, _}}
+  std::uint64_t keys = 0;                 // in the store, as of the last commit
+  std::uint64_t watchers = 0;             // watches running, as of the last commit
+  std::uint64_t leases = 0;               // leases granted and not ended, as of the last commit
 };
 
 // The answer to one request, given after its transaction committed (or

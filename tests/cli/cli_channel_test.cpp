@@ -212,6 +212,23 @@ TEST_CASE("the service failing the call: exit 1 with the reason on stderr", "[cl
   CHECK_THAT(r.err, Catch::Contains("the service failed the call: {badarg,{frobnicate,joe}}"));
 }
 
+TEST_CASE("the --args flag reaches the handler as ArgsC next to the config's ArgsS", "[cli][server]") {
+  server_process server;
+  cli_runner cli;
+  // echo answers the call `args` with {args, ArgsC, ArgsS}; its ArgsS is the
+  // config's `args = { greeting = "hello" }` (a TOML table becomes a map).
+  const auto with_args =
+      cli.run(join({"rpc", "--args", "{client, 7, \"n\"}", "echo", "args"}, cli_runner::pinned(server)),
+              {"CAPCHAN_PASSWORD=echo"});
+  CHECK(with_args.exit_code == 0);
+  CHECK(with_args.out == "{args,{client,7,\"n\"},#{greeting => <<\"hello\">>}}\n");
+  CHECK(with_args.err.empty());
+  const auto without =
+      cli.run(join({"rpc", "echo", "args"}, cli_runner::pinned(server)), {"CAPCHAN_PASSWORD=echo"});
+  CHECK(without.exit_code == 0);
+  CHECK_THAT(without.out, Catch::StartsWith("{args,[],"));
+}
+
 TEST_CASE("connection refused: exit 4 with what to check", "[cli]") {
   cli_runner cli;
   local_socket closed_port(false);

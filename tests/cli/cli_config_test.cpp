@@ -253,7 +253,7 @@ TEST_CASE("config fingerprint prints what the server's listening line shows", "[
 }
 
 TEST_CASE("reload: a watch survives adding, removing and re-keying services", "[cli][config][reload]") {
-  server_process server(reload_config, reload_threads);
+  server_process server(test::whole_config{reload_config, reload_threads});
   config_cli c(server.config_file());
   const auto known_hosts = c.folder.path() / "known_hosts";
 
@@ -308,7 +308,7 @@ TEST_CASE("reload: a watch survives adding, removing and re-keying services", "[
 }
 
 TEST_CASE("reload: an invalid file keeps the running config and says where it is wrong", "[cli][config][reload]") {
-  server_process server(reload_config, reload_threads);
+  server_process server(test::whole_config{reload_config, reload_threads});
   const auto known_hosts = server.folder() / "known_hosts";
   std::string broken = test::read_file(server.config_file());
   broken += "[[service]]\nname = \"x\"\nhandler = \"echo\"\npasword = \"typo\"\n";
@@ -340,7 +340,7 @@ TEST_CASE("reload: a service whose args changed restarts on the same store, its 
   const std::string before = "port = 0\nbind = \"127.0.0.1\"\n\n[[service]]\nname = \"names\"\nhandler = \"kvs\"\n"
                              "password = \"names\"\nargon2id_ops = 1\nargon2id_mem = \"8KiB\"\n"
                              "args = { path = \"names.db\" }\n";
-  server_process server(before, reload_threads);
+  server_process server(test::whole_config{before, reload_threads});
   config_cli c(server.config_file());
   const auto known_hosts = c.folder.path() / "known_hosts";
   auto names = login(server, "names", "names", known_hosts);
@@ -375,7 +375,7 @@ TEST_CASE("reload: a service whose args changed restarts on the same store, its 
 
 TEST_CASE("reload: new limits apply to new connections, open channels stay", "[cli][config][reload]") {
   const std::string before = "port = 0\nbind = \"127.0.0.1\"\n\n" + service_block("echo", "echo", "echo");
-  server_process server(before, reload_threads);
+  server_process server(test::whole_config{before, reload_threads});
   config_cli c(server.config_file());
   const auto known_hosts = c.folder.path() / "known_hosts";
   auto first = login(server, "echo", "echo", known_hosts);

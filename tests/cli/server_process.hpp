@@ -32,14 +32,22 @@ class temp_folder {
 void write_file(const std::filesystem::path& file, const std::string& text);
 std::string read_file(const std::filesystem::path& file);
 
+// A whole config for a server_process, instead of the default one.
+struct whole_config {
+  std::string text;
+  unsigned threads = 1;
+};
+
 class server_process {
  public:
   static constexpr const char* book_password = "ABXy45";
 
-  server_process();   // throws std::runtime_error if it does not start
-  // The same with `config_text` as server.toml (port 0, and its paths
-  // relative to the folder), on `threads` I/O threads.
-  explicit server_process(const std::string& config_text, unsigned threads = 1);
+  // `extra_config` is appended to the config (more [[service]] entries).
+  // Throws std::runtime_error if the server does not start.
+  explicit server_process(const std::string& extra_config = {});
+  // A server of `config.text` as server.toml (port 0, and its paths
+  // relative to the folder), on `config.threads` I/O threads.
+  explicit server_process(const whole_config& config);
   ~server_process();  // SIGKILL if still running
 
   std::uint16_t port() const { return port_; }

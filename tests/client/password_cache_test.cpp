@@ -46,3 +46,26 @@ TEST_CASE("password_cache is bounded and refuses parameters over the client cap"
   REQUIRE_FALSE(greedy.has_value());
   CHECK(greedy.error() == crypto::errc::argon2id_params_over_client_cap);
 }
+
+TEST_CASE("password_cache find answers from the cache only and never derives", "[client]") {
+  password_cache cache;
+  const auto key = crypto::noise::keypair::generate().public_key();
+  const auto salt = crypto::random_salt();
+  const auto params = crypto::argon2id_min;
+
+  CHECK_FALSE(cache.find(key, "svc", salt, params).has_value());
+  CHECK(cache.derivations() == 0);
+  CHECK(cache.hits() == 0);
+
+  auto derived = cache.get(key, "svc", salt, params, "pw");
+  REQUIRE(derived.has_value());
+  auto found = cache.find(key, "svc", salt, params);
+  REQUIRE(found.has_value());
+  CHECK(std::equal(found->bytes().begin(), found->bytes().end(), derived->bytes().begin()));
+  CHECK(cache.derivations() == 1);
+  CHECK(cache.hits() == 1);
+  // Other parameters are another entry.
+  CHECK_FALSE(cache.find(key, "svc", salt, {params.ops_limit + 1, params.mem_limit}).has_value());
+  cache.forget(key, "svc", salt);
+  CHECK_FALSE(cache.find(key, "svc", salt, params).has_value());
+}

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -347,6 +348,63 @@ TEST_CASE("decode_next reads encodings back to back and advances the offset", "[
   CHECK(third.error().offset == 12);
   std::size_t past = stream.size() + 1;
   CHECK_FALSE(etf::decode_next(stream, past).has_value());
+}
+
+TEST_CASE("decode_shared points large binaries into the input and keeps it alive", "[etf]") {
+  // About 76 KiB in all. Shared: binaries of at least share_min_bytes that
+  // are at least a quarter of the input (share_max_amplification is 4).
+  const term small = binary(bytes(etf::share_min_bytes - 1, 's'));  // too short: copied
+  const term mid = binary(bytes(4 * 1024, 'M'));                    // 1/19 of the input: copied
+  const term large = binary(bytes(24 * 1024, 'L'));                 // about 1/3: shared
+  const term huge = binary(bytes(48 * 1024, 'H'));                  // shared
+  const term message = tuple(atom("put"), small, list{mid, large, huge});
+  auto input = std::make_shared<bytes>(etf::encode(message));
+  REQUIRE(etf::share_max_amplification == 4);
+  REQUIRE(input->size() / 4 > mid.as_binary()->size());
+  REQUIRE(input->size() / 4 < large.as_binary()->size());
+  const std::uint8_t* const first = input->data();
+  const std::uint8_t* const last = first + input->size();
+  const auto inside = [&](const term& t) {
+    const std::uint8_t* p = t.as_binary()->data();
+    return p >= first && p < last;
+  };
+
+  auto decoded_shared = etf::decode_shared(*input, input);
+  REQUIRE(decoded_shared.has_value());
+  CHECK(*decoded_shared == message);
+  CHECK(*decoded_shared == decoded(*input));  // the same value as a copying decode
+  const auto& parts = decoded_shared->as_tuple()->elements;
+  const auto& listed = parts[2].as_list()->elements();
+  CHECK_FALSE(inside(parts[1]));
+  CHECK_FALSE(inside(listed[0]));
+  CHECK(inside(listed[1]));
+  CHECK(inside(listed[2]));
+  CHECK(input.use_count() == 3);  // this test's, and one per shared binary
+
+  // Dropping every other owner leaves the bytes with the term: under
+  // AddressSanitizer, a binary that did not keep them would fail here.
+  input.reset();
+  const term kept = listed[2];
+  decoded_shared = etf::decode_shared({}, nullptr);  // replaces the result: an error
+  CHECK(kept == huge);
+  CHECK(etf::encode(kept) == etf::encode(huge));
+
+  // decode_next_shared shares by the same rules, per encoding.
+  auto stream = std::make_shared<bytes>(etf::encode(huge));
+  etf::encode_to(*stream, small);
+  std::size_t offset = 0;
+  const auto one = etf::decode_next_shared(*stream, offset, stream);
+  REQUIRE(one.has_value());
+  CHECK(one->as_binary()->data() == stream->data() + 6);
+  const auto two = etf::decode_next_shared(*stream, offset, stream);
+  REQUIRE(two.has_value());
+  CHECK(*two == small);
+  CHECK(offset == stream->size());
+
+  // A copying decode shares nothing with its input.
+  const auto plain_input = etf::encode(huge);
+  const term plain = decoded(plain_input);
+  CHECK(plain.as_binary()->data() != plain_input.data() + 6);
 }
 
 TEST_CASE("result.value() throws the decode error as invalid_argument", "[etf]") {

@@ -45,6 +45,11 @@ class server_process {
   }
 
   pid_t pid() const { return child_.pid(); }
+  // SIGTERM (a graceful stop), and the exit code; nullopt if still running after 30 s.
+  std::optional<int> terminate() {
+    child_.signal(SIGTERM);
+    return child_.wait(30s);
+  }
   // SIGKILL, and reap.
   void kill() {
     ::kill(child_.pid(), SIGKILL);
@@ -176,6 +181,10 @@ TEST_CASE("kvs crash: ephemeral keys a crash leaves are deleted at the next star
     REQUIRE(call(ch, parse("{put, node, up, #{ephemeral => true}}")) == term(atom("ok")));
     server.kill();
   }
+  // What the crash left: the commits are in the WAL, not yet in the file.
+  const auto wal = dir.path() / "data" / "kvs.db-wal";
+  REQUIRE(std::filesystem::exists(wal));
+  CHECK(std::filesystem::file_size(wal) > 0);
   server_process server(config);
   auto ch = server.connect(passwords);
   CHECK(show(call(ch, parse("{list, '_'}"))) == "{ok,[{durable,1}],done}");
@@ -185,16 +194,46 @@ TEST_CASE("kvs crash: ephemeral keys a crash leaves are deleted at the next star
   CHECK(show(next_push(ch)) == "{kvs,3,delete,node}");
 }
 
-TEST_CASE("kvs crash: capchan-server refuses to start on a corrupt data file and names it",
+TEST_CASE("kvs crash: every put survives a clean stop (SIGTERM) of capchan-server", "[kvs]") {
+  scratch_dir dir;
+  const auto config = write_config(dir.path());
+  const auto passwords = std::make_shared<client::password_cache>();
+  {
+    server_process server(config);
+    auto ch = server.connect(passwords);
+    for (int n = 0; n < 100; ++n)
+      REQUIRE(call(ch, tuple(atom("put"), seq_key(n), n)) == term(atom("ok")));
+    REQUIRE(ch.cast(parse("{store, joe, book}")).has_value());  // the book's cast, then a stop
+    REQUIRE(show(call(ch, parse("{lookup, joe}"))) == "{ok,book}");
+    CHECK(server.terminate() == std::optional<int>(0));
+  }
+  // A clean stop folds the WAL into the file.
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "kvs.db-wal"));
+  server_process server(config);
+  auto ch = server.connect(passwords);
+  const auto stored = all_puts(ch);
+  CHECK(stored.size() == 100);
+  for (int n = 0; n < 100; ++n) CHECK(stored.at(seq_key(n)) == term(n));
+  CHECK(show(call(ch, parse("{lookup, joe}"))) == "{ok,book}");
+}
+
+TEST_CASE("kvs crash: capchan-server refuses to start on a corrupt or foreign data file and names it",
           "[kvs]") {
   scratch_dir dir;
   const auto config = write_config(dir.path());
+  const auto file = dir.path() / "data" / "kvs.db";
   std::filesystem::create_directories(dir.path() / "data");
-  std::ofstream(dir.path() / "data" / "kvs.db") << std::string(8192, 'x');
-  const auto r = run_process({CAPCHAN_SERVER, "--config", config.string()});
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());  // it never listened
-  CHECK_THAT(r.err, Catch::Contains((dir.path() / "data" / "kvs.db").string() +
-                                    ": cannot be read as a SQLite database"));
-  CHECK_THAT(r.err, Catch::Contains("nothing was started") || Catch::Contains("refused to start"));
+  const auto refused = [&](const std::string& why) {
+    const auto r = run_process({CAPCHAN_SERVER, "--config", config.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());  // it never listened
+    CHECK_THAT(r.err, Catch::Contains(file.string() + ": " + why));
+    CHECK_THAT(r.err,
+               Catch::Contains("nothing was started") || Catch::Contains("refused to start"));
+  };
+  std::ofstream(file) << std::string(8192, 'x');
+  refused("cannot be read as a SQLite database");
+  std::filesystem::remove(file);
+  sqlite_exec(file, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)");
+  refused("is a SQLite database of another program");
 }

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "capchan/core/etf.hpp"
 #include "kvs_fixture.hpp"
 
 using namespace capchan;
@@ -31,18 +32,6 @@ void write_bytes(const std::filesystem::path& p, const std::string& bytes, std::
 std::string read_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Runs SQL on a file with the SQLite library itself, as another program would.
-void sqlite_exec(const std::filesystem::path& file, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
-  INFO((message ? message : ""));
-  sqlite3_free(message);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 // A store with some data, closed cleanly (the WAL folded into the file).
@@ -178,4 +167,34 @@ TEST_CASE("kvs file: args are checked, and typos are errors", "[kvs]") {
   CHECK_THAT(refusal(dir.path(), term(binary::from("kvs.db"))),
              Catch::Contains("args: expected a table"));
   CHECK(std::filesystem::is_empty(dir.path()));
+}
+
+TEST_CASE("kvs file: a WAL journal, and keys and values stored as their ETF bytes", "[kvs]") {
+  scratch_dir dir;
+  const term key = parse(R"({user, <<"joe">>, 42})"), value = parse(R"(#{name => "Joe"})");
+  {
+    kvs_server s(dir.path(), kvs_args());
+    auto ch = s.connect();
+    REQUIRE(call(ch, tuple(atom("put"), key, value)) == term(atom("ok")));
+  }
+  // Read back by SQLite itself, as another program would.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2((dir.path() / "kvs.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+          SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT key, value FROM kv", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const auto blob = [&](int column) {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st, column));
+    return std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(st, column));
+  };
+  CHECK(blob(0) == etf::encode(key));
+  CHECK(blob(1) == etf::encode(value));
+  CHECK(sqlite3_step(st) == SQLITE_DONE);
+  sqlite3_finalize(st);
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }

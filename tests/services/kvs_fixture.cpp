@@ -1,6 +1,7 @@
 // See kvs_fixture.hpp.
 #include "kvs_fixture.hpp"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <spdlog/sinks/null_sink.h>
@@ -131,6 +132,21 @@ term next_push(client::sync::channel& ch, std::chrono::milliseconds limit) {
   if (auto* p = std::get_if<client::push>(&*in)) return p->message;
   throw std::runtime_error("the channel closed: " +
                            show(std::get<client::chan_closed>(*in).reason));
+}
+
+void sqlite_exec(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) {
+    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite3_open " + file.string() + ": " + why);
+  }
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+  const std::string why = message ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error("sqlite3_exec on " + file.string() + ": " + why);
 }
 
 std::string show(const term& t) {

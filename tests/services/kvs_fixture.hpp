@@ -85,6 +85,10 @@ term call(client::sync::channel& ch, term request, std::chrono::milliseconds tim
 // The next push within `limit` (chan_closed or nothing: throws).
 term next_push(client::sync::channel& ch, std::chrono::milliseconds limit = 10s);
 
+// Runs SQL on a file with the SQLite library itself, as another program
+// would; throws with SQLite's message if it fails.
+void sqlite_exec(const std::filesystem::path& file, const char* sql);
+
 // Erlang text of a term, for readable failures and comparisons.
 std::string show(const term& t);
 // A term from Erlang text (throws when malformed).

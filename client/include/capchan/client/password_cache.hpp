@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,14 @@ class password_cache {
                                               const crypto::password_salt& salt,
                                               const crypto::argon2id_params& params,
                                               std::string_view password);
+
+  // The cached SaltedPassword alone (counted as a hit), or nothing: no
+  // argon2id, so a caller may try it on its I/O thread before paying for a
+  // thread to run get() on.
+  std::optional<crypto::salted_password> find(const crypto::noise::public_key& server_key,
+                                              std::string_view service,
+                                              const crypto::password_salt& salt,
+                                              const crypto::argon2id_params& params);
 
   // Drops the entry (after a failed login with it).
   void forget(const crypto::noise::public_key& server_key, std::string_view service,

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -50,11 +51,32 @@ void encode_to(std::vector<std::uint8_t>& out, const term& t);
 boost::system::result<term, decode_error> decode(std::span<const std::uint8_t> bytes,
                                                  const decode_limits& limits = {});
 
+// decode_shared shares the input with a binary of at least share_min_bytes
+// (erts keeps binaries over 64 bytes off the process heap too) that is at
+// least 1/share_max_amplification of the whole input; other binaries copy.
+// A shared binary keeps the whole input alive, so the second rule bounds what
+// keeping one costs: a handler that stores a 100-byte binary from a 1 MiB
+// message must not hold the megabyte.
+inline constexpr std::size_t share_min_bytes = 64;
+inline constexpr std::size_t share_max_amplification = 4;
+
+// decode() without copying large binaries: `bytes` lie in memory kept alive by
+// `owner`, and binaries chosen by the rules above point into it.
+boost::system::result<term, decode_error> decode_shared(std::span<const std::uint8_t> bytes,
+                                                        const std::shared_ptr<const void>& owner,
+                                                        const decode_limits& limits = {});
+
 // Decodes one encoding starting at `offset` and moves `offset` past it, for
 // several encodings back to back (channel frames, DESIGN.md §3). On error,
 // `offset` is unchanged.
 boost::system::result<term, decode_error> decode_next(std::span<const std::uint8_t> bytes,
                                                       std::size_t& offset,
                                                       const decode_limits& limits = {});
+
+// decode_next() without copying large binaries, as decode_shared().
+boost::system::result<term, decode_error> decode_next_shared(std::span<const std::uint8_t> bytes,
+                                                             std::size_t& offset,
+                                                             const std::shared_ptr<const void>& owner,
+                                                             const decode_limits& limits = {});
 
 }  // namespace capchan::etf

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,17 +68,33 @@ class big_integer {
 };
 
 // A binary: a sequence of bytes (Erlang bitstrings that are not whole bytes
-// are not supported).
-struct binary {
-  std::vector<std::uint8_t> bytes;
-
-  binary() = default;
-  explicit binary(std::vector<std::uint8_t> b) : bytes(std::move(b)) {}
+// are not supported). Binaries are immutable values whose bytes are shared by
+// reference counting, as Erlang shares its large binaries: copying a binary,
+// or a term holding one, never copies the bytes, and a decoder reading from a
+// buffer it shares (etf::decode with an owner) points large binaries into that
+// buffer instead of copying them.
+class binary {
+ public:
+  binary() = default;  // <<>>
+  explicit binary(std::vector<std::uint8_t> bytes);
+  // Copies `bytes`.
+  explicit binary(std::span<const std::uint8_t> bytes);
   static binary from(std::string_view text);
-  std::string_view view() const {
-    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-  }
-  friend bool operator==(const binary&, const binary&) = default;
+  // `bytes` inside memory that `owner` keeps alive (the result shares it).
+  static binary shared(std::shared_ptr<const void> owner, std::span<const std::uint8_t> bytes);
+
+  std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
+
+  friend bool operator==(const binary& a, const binary& b) { return a.view() == b.view(); }
+
+ private:
+  std::shared_ptr<const void> owner_;  // null for <<>>
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 // A list. Proper lists hold their elements; an improper list `[a, b | t]`

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace capchan::server {
 
@@ -47,5 +49,21 @@ struct metrics {
   // Prometheus text exposition format 0.0.4, one `capchan_...` family each.
   std::string to_prometheus() const;
 };
+
+// A value a service reports at /metrics (service::service_metrics): the sample
+// `capchan_<name>{service="<entry name>"} <value>` of a gauge or counter
+// family. Counter names end in `_total`.
+struct service_metric {
+  enum class kind { gauge, counter };
+  std::string name;
+  kind type = kind::gauge;
+  std::string help;
+  std::int64_t value = 0;
+};
+
+// The Prometheus text of the services' metrics, given as (entry name, its
+// metrics) pairs: each family once, with its HELP and TYPE, and one sample
+// per service that reports it.
+std::string to_prometheus(const std::vector<std::pair<std::string, std::vector<service_metric>>>& by_service);
 
 }  // namespace capchan::server

@@ -18,6 +18,7 @@
 
 #include "capchan/core/term.hpp"
 #include "capchan/server/channel.hpp"
+#include "capchan/server/metrics.hpp"
 
 namespace capchan::server {
 
@@ -43,6 +44,10 @@ class service {
   virtual boost::asio::awaitable<void> run(channel& mm, const term& args_c) = 0;
   // The service's entry is going away (reload or shutdown) after its channels.
   virtual void stop() {}
+  // What the service reports at /metrics, labelled with its entry's name.
+  // Called from any I/O thread while channels run: it must be cheap and
+  // thread-safe.
+  virtual std::vector<service_metric> service_metrics() const { return {}; }
 };
 
 // A factory may throw std::exception to refuse its args; the message becomes
