@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "channel_commands.hpp"
+#include "config_commands.hpp"
 #include "exit_codes.hpp"
 #include "kvs_commands.hpp"
 #include "term_command.hpp"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   int exit_code = capchan::cli::exit_ok;
   capchan::cli::add_kvs_command(app, capchan::cli::add_channel_commands(app, exit_code), exit_code);
   capchan::cli::add_term_command(app, exit_code);
+  capchan::cli::add_config_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

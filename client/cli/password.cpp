@@ -120,10 +120,14 @@ text_result from_prompt(const std::string& prompt) {
 
 text_result read_password(const password_request& request) {
   if (!request.password_file.empty()) return from_file(request.password_file);
-  if (const char* env = std::getenv("CAPCHAN_PASSWORD"); env != nullptr) {
+  if (const char* env = std::getenv("CAPCHAN_PASSWORD"); env != nullptr && request.use_environment) {
     return validated(env, "CAPCHAN_PASSWORD");
   }
   if (::isatty(STDIN_FILENO)) return from_prompt(request.prompt);
+  if (!request.use_environment) {
+    return problem{"no password: pass --password-file FILE (its first line), or run with a terminal on standard "
+                   "input to be asked"};
+  }
   return problem{
       "no password: set CAPCHAN_PASSWORD, pass --password-file FILE (its first line), or run "
       "with a terminal on standard input to be asked"};

@@ -24,6 +24,9 @@ inline constexpr std::size_t max_password_bytes = 4096;
 struct password_request {
   std::string password_file;  // --password-file, or empty
   std::string prompt;         // e.g. "Password for nameServer at 127.0.0.1:1234: "
+  // `capchan config` sets a service's password: a CAPCHAN_PASSWORD exported
+  // for talking to some service must not silently become it.
+  bool use_environment = true;
 };
 
 // The password, or a sentence for a usage error.

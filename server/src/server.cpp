@@ -40,11 +40,12 @@ awaitable<void> accept_loop(const std::shared_ptr<server_core>& owner) {
       continue;
     }
     core->counters.connections_total++;
-    if (core->counters.connections_open.load() >= static_cast<std::int64_t>(core->limits.max_connections)) {
+    const auto limits = core->limits();
+    if (core->counters.connections_open.load() >= static_cast<std::int64_t>(limits->max_connections)) {
       core->counters.rejected_max_connections++;
       continue;  // the socket closes as it goes out of scope
     }
-    if (core->counters.handshakes_in_progress.load() >= static_cast<std::int64_t>(core->limits.max_handshakes)) {
+    if (core->counters.handshakes_in_progress.load() >= static_cast<std::int64_t>(limits->max_handshakes)) {
       core->counters.rejected_max_handshakes++;
       continue;
     }
@@ -74,14 +75,16 @@ boost::system::result<std::unique_ptr<server>, std::vector<std::string>> server:
     asio::io_context& ioc, const config::server_config& config, crypto::noise::keypair key,
     const service_registry& registry, std::shared_ptr<spdlog::logger> logger) {
   auto blocking = std::make_shared<blocking_pool>(config.limits.blocking_workers);
-  auto table = service_table::build(config, key, registry, ioc.get_executor(), blocking);
+  auto table = service_table::build(config, key, {registry, config.data_dir, ioc.get_executor(), blocking});
   if (!table) return table.error();
   auto core = std::make_shared<server_core>(ioc, config, std::move(key), std::move(*table), std::move(logger));
   blocking->attach(core->counters);
-  return std::unique_ptr<server>(new server(std::move(core)));
+  return std::unique_ptr<server>(new server(std::move(core), config, std::move(blocking)));
 }
 
-server::server(std::shared_ptr<server_core> core) : core_(std::move(core)) {}
+server::server(std::shared_ptr<server_core> core, const config::server_config& config,
+               std::shared_ptr<blocking_pool> blocking)
+    : core_(std::move(core)), running_(config), blocking_(std::move(blocking)) {}
 server::~server() = default;
 
 void server::start() {

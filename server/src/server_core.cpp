@@ -29,11 +29,23 @@ server_core::server_core(asio::io_context& ioc_, const config::server_config& co
     : ioc(ioc_),
       bind(config.bind),
       port(config.port),
-      limits(config.limits),
       key(std::move(key_)),
       log(std::move(logger)),
       tasks(ioc_),
+      limits_(std::make_shared<const config::limits_config>(config.limits)),
       services_(std::move(services)) {}
+
+std::shared_ptr<const config::limits_config> server_core::limits() const {
+  std::lock_guard lock(mutex_);
+  return limits_;
+}
+
+void server_core::replace(config::limits_config limits, std::shared_ptr<service_table> services) {
+  auto fresh = std::make_shared<const config::limits_config>(std::move(limits));
+  std::lock_guard lock(mutex_);
+  limits_ = std::move(fresh);
+  services_ = std::move(services);
+}
 
 std::shared_ptr<service_table> server_core::services() const {
   std::lock_guard lock(mutex_);

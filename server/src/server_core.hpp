@@ -49,13 +49,16 @@ class server_core : public std::enable_shared_from_this<server_core> {
   boost::asio::io_context& ioc;
   const std::string bind;
   const std::uint16_t port;
-  const config::limits_config limits;
   const crypto::noise::keypair key;
   const std::shared_ptr<spdlog::logger> log;
   metrics counters;
   task_tracker tasks;  // the accept loop and every session
 
+  // The limits and services in force now; a reload replaces them. Sessions
+  // take both once, so a reload applies to new connections.
+  std::shared_ptr<const config::limits_config> limits() const;
   std::shared_ptr<service_table> services() const;
+  void replace(config::limits_config limits, std::shared_ptr<service_table> services);
   void register_session(std::uint64_t id, const std::shared_ptr<session>& s);
   void unregister_session(std::uint64_t id);
   // Every live session, for shutdown.
@@ -67,6 +70,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
 
  private:
   mutable std::mutex mutex_;
+  std::shared_ptr<const config::limits_config> limits_;
   std::shared_ptr<service_table> services_;
   std::map<std::uint64_t, std::weak_ptr<session>> sessions_;
   std::atomic<std::uint64_t> next_id_{0};

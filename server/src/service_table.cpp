@@ -19,47 +19,65 @@ crypto::password_verifier from_config(const config::verifier& v) {
 
 }  // namespace
 
+bool same_verifier(const crypto::password_verifier& a, const crypto::password_verifier& b) {
+  return a.salt == b.salt && a.params == b.params && a.stored_key == b.stored_key && a.server_key == b.server_key;
+}
+
+std::string service_table::where(const config::server_config& config, const config::service_config& s) {
+  return config.path.string() + ":" + std::to_string(s.line) + ": service \"" + s.name + "\"";
+}
+
+boost::system::result<crypto::password_verifier, std::string> service_table::verifier_of(
+    const config::service_config& s, const crypto::noise::keypair& key) {
+  if (const auto* v = std::get_if<config::verifier>(&s.secret)) return from_config(*v);
+  const auto& plain = std::get<config::plaintext_password>(s.secret);
+  auto derived = crypto::make_verifier(plain.text, crypto::config_password_salt(key.private_key(), s.name),
+                                       {s.pwhash.ops_limit, s.pwhash.mem_limit});
+  if (!derived) return "cannot derive a verifier: " + derived.error().message();
+  return std::move(*derived);
+}
+
+boost::system::result<std::shared_ptr<service>, std::string> service_table::start_service(
+    const config::service_config& s, const service_start& start) {
+  const service_factory* factory = start.registry.find(s.handler);
+  if (!factory) {
+    std::string list;
+    for (const auto& n : start.registry.names()) list += (list.empty() ? "" : ", ") + n;
+    return "unknown handler \"" + s.handler + "\" (known: " + list + ")";
+  }
+  try {
+    return std::shared_ptr<service>((*factory)(service_context{s.name, s.args, start.data_dir, start.executor,
+                                                               start.blocking}));
+  } catch (const std::exception& e) {
+    return "handler \"" + s.handler + "\" refused to start: " + e.what();
+  }
+}
+
 boost::system::result<std::shared_ptr<service_table>, std::vector<std::string>> service_table::build(
-    const config::server_config& config, const crypto::noise::keypair& key, const service_registry& registry,
-    const boost::asio::any_io_executor& executor,
-      const std::shared_ptr<blocking_pool>& blocking) {
-  auto table = std::make_shared<service_table>();
+    const config::server_config& config, const crypto::noise::keypair& key, const service_start& start) {
+  entry_map entries;
   std::vector<std::string> errors;
   for (const auto& s : config.services) {
-    const std::string where = config.path.string() + ":" + std::to_string(s.line) + ": service \"" + s.name + "\"";
+    auto verifier = verifier_of(s, key);
+    if (!verifier) {
+      errors.push_back(where(config, s) + ": " + verifier.error());
+      continue;
+    }
+    auto impl = start_service(s, start);
+    if (!impl) {
+      errors.push_back(where(config, s) + ": " + impl.error());
+      continue;
+    }
     auto entry = std::make_shared<service_entry>();
     entry->name = s.name;
     entry->handler = s.handler;
-    if (const auto* v = std::get_if<config::verifier>(&s.secret)) {
-      entry->verifier = from_config(*v);
-    } else {
-      const auto& plain = std::get<config::plaintext_password>(s.secret);
-      auto derived = crypto::make_verifier(plain.text, crypto::config_password_salt(key.private_key(), s.name),
-                                           {s.pwhash.ops_limit, s.pwhash.mem_limit});
-      if (!derived) {
-        errors.push_back(where + ": cannot derive a verifier: " + derived.error().message());
-        continue;
-      }
-      entry->verifier = std::move(*derived);
-    }
-    const service_factory* factory = registry.find(s.handler);
-    if (!factory) {
-      auto known = registry.names();
-      std::string list;
-      for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
-      errors.push_back(where + ": unknown handler \"" + s.handler + "\" (known: " + list + ")");
-      continue;
-    }
-    try {
-      entry->impl = (*factory)(service_context{s.name, s.args, config.data_dir, executor, blocking});
-    } catch (const std::exception& e) {
-      errors.push_back(where + ": handler \"" + s.handler + "\" refused to start: " + e.what());
-      continue;
-    }
-    table->entries_[s.name] = std::move(entry);
+    entry->args = s.args;
+    entry->verifier = std::move(*verifier);
+    entry->impl = std::move(*impl);
+    entries[s.name] = std::move(entry);
   }
   if (!errors.empty()) return errors;
-  return table;
+  return std::make_shared<service_table>(std::move(entries));
 }
 
 std::shared_ptr<service_entry> service_table::find(const std::string& name) const {

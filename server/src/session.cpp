@@ -57,9 +57,10 @@ std::string loggable(const term& t) {
 
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_core> core, std::uint64_t id)
     : core_(std::move(core)),
+      limits_(core_->limits()),
       id_(id),
       accepted_at_(std::chrono::steady_clock::now()),
-      mailbox_(socket.get_executor(), core_->limits.mailbox),
+      mailbox_(socket.get_executor(), limits_->mailbox),
       outbox_ready_(socket.get_executor()),
       killed_(socket.get_executor()) {
   boost::system::error_code ec;
@@ -85,7 +86,7 @@ awaitable<void> session::run() {
   auto self = shared_from_this();
   core_->log->info("conn={} accepted peer={}", id_, peer_);
   auto& stream = beast::get_lowest_layer(conn_->ws);
-  stream.expires_at(accepted_at_ + core_->limits.handshake_timeout);
+  stream.expires_at(accepted_at_ + limits_->handshake_timeout);
 
   http::request_parser<http::empty_body> parser;
   parser.header_limit(http_header_limit);
@@ -311,8 +312,9 @@ awaitable<void> session::wait_killed() {
   co_await killed_.async_wait(as_tuple_awaitable);
 }
 
-void session::kill() {
-  asio::post(killed_.get_executor(), [self = shared_from_this()] {
+void session::kill(const std::shared_ptr<service_entry>& entry) {
+  asio::post(killed_.get_executor(), [self = shared_from_this(), entry] {
+    if (entry && self->entry_ != entry) return;
     self->killed_.cancel();
     // Past the grace period nothing more is owed to the peer: a close
     // handshake it never answers must not hold the shutdown.
@@ -320,8 +322,11 @@ void session::kill() {
   });
 }
 
-void session::stop(term reason) {
-  asio::post(killed_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+void session::stop(term reason) { stop_if_serving(nullptr, std::move(reason)); }
+
+void session::stop_if_serving(const std::shared_ptr<service_entry>& entry, term reason) {
+  asio::post(killed_.get_executor(), [self = shared_from_this(), entry, reason = std::move(reason)]() mutable {
+    if (entry && self->entry_ != entry) return;
     if (!self->welcomed_) {
       // Not a channel yet: just drop the connection.
       beast::get_lowest_layer(self->conn_->ws).close();
@@ -373,10 +378,10 @@ awaitable<message> session::receive() { return mailbox_.pop(); }
 
 void session::queue_frame(std::vector<std::uint8_t> frame) {
   if (closing_) return;
-  if (outbox_bytes_ + frame.size() > core_->limits.outbox) {
+  if (outbox_bytes_ + frame.size() > limits_->outbox) {
     // The client is not reading: closing is the only bound on memory.
     core_->counters.overload_closes++;
-    core_->log->warn("conn={} outbox over {} bytes: closing", id_, core_->limits.outbox);
+    core_->log->warn("conn={} outbox over {} bytes: closing", id_, limits_->outbox);
     abort(tuple(atom("overload"), atom("outbox")), 0);
     return;
   }

@@ -37,9 +37,13 @@ class session final : public channel, public reply_sink, public std::enable_shar
 
   // From any thread: ends the channel with `reason` (shutdown, reload).
   void stop(term reason);
+  // The same, if this session logs in to or runs `entry` (a reload retiring
+  // it); every session when `entry` is null.
+  void stop_if_serving(const std::shared_ptr<service_entry>& entry, term reason);
   // From any thread, after the shutdown grace period: cancels the handler if
-  // it is still running and drops the connection.
-  void kill();
+  // it is still running and drops the connection; only if it serves
+  // `entry`, when that is not null.
+  void kill(const std::shared_ptr<service_entry>& entry = nullptr);
 
   // channel (on the strand, from the handler)
   boost::asio::awaitable<message> receive() override;
@@ -71,6 +75,7 @@ class session final : public channel, public reply_sink, public std::enable_shar
   void protocol_failure(const std::string& what);
 
   std::shared_ptr<server_core> core_;
+  const std::shared_ptr<const config::limits_config> limits_;  // as they were at accept
   const std::uint64_t id_;
   const std::chrono::steady_clock::time_point accepted_at_;
   std::string peer_;

@@ -41,11 +41,11 @@ awaitable<void> session::serve_websocket() {
   // handshake deadline (DESIGN.md §3 keepalive); the two must not be mixed.
   beast::get_lowest_layer(ws).expires_never();
   websocket::stream_base::timeout timeouts;
-  timeouts.handshake_timeout = core_->limits.handshake_timeout;  // also bounds the close handshake
-  timeouts.idle_timeout = core_->limits.idle_timeout;
+  timeouts.handshake_timeout = limits_->handshake_timeout;  // also bounds the close handshake
+  timeouts.idle_timeout = limits_->idle_timeout;
   timeouts.keep_alive_pings = true;
   ws.set_option(timeouts);
-  ws.read_message_max(core_->limits.max_message);
+  ws.read_message_max(limits_->max_message);
   core_->counters.channels_open++;
   co_await run_channel();
   core_->counters.channels_open--;

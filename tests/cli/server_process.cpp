@@ -66,12 +66,15 @@ std::string read_file(const fs::path& file) {
   return s.str();
 }
 
-server_process::server_process(const std::string& extra_config) {
+server_process::server_process(const std::string& extra_config)
+    : server_process(whole_config{config_text + extra_config}) {}
+
+server_process::server_process(const whole_config& whole) {
   const fs::path config = folder_.path() / "server.toml";
-  write_file(config, config_text + extra_config);
+  write_file(config, whole.text);
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error",
-                               "--threads", "1"},
+                               "--threads", std::to_string(whole.threads)},
       std::vector<std::string>{}, false);
   const auto line = process_->read_line(std::chrono::seconds(30));
   if (!line) throw std::runtime_error("capchan-server printed no 'listening' line within 30 s");

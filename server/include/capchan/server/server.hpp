@@ -7,6 +7,7 @@
 //   auto srv = server::create(ioc, config, key, registry, logger);
 //   srv->start();                         // binds; local_endpoint() is real now
 //   ... ioc.run() on some threads ...
+//   co_await srv->reload(new_config, registry);  // SIGHUP: services and limits, live channels stay
 //   co_await srv->shutdown();             // {shutdown, server_stopping}, waits for every task
 //
 // Thread rules: create/start before running the io_context; shutdown() and
@@ -35,6 +36,19 @@ class logger;
 namespace capchan::server {
 
 class server_core;
+class blocking_pool;
+
+// What a reload did (DESIGN.md §4). When `errors` is not empty nothing
+// changed: the server runs on its previous config.
+struct reload_report {
+  std::vector<std::string> added;
+  std::vector<std::string> removed;            // channels closed with {shutdown, service_removed}
+  std::vector<std::string> replaced;           // handler or args changed: {shutdown, service_changed}
+  std::vector<std::string> password_changed;   // new logins only; channels stay
+  std::vector<std::string> needs_restart;      // keys whose new value waits for a restart
+  bool limits_changed = false;                 // apply to new connections
+  std::vector<std::string> errors;
+};
 
 class server {
  public:
@@ -56,11 +70,26 @@ class server {
   // when no session or handler is alive.
   boost::asio::awaitable<void> shutdown(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
+  // Applies `next` without dropping channels: added services appear; removed
+  // ones close their channels with {shutdown, service_removed}; a service
+  // whose handler or args changed closes its channels with
+  // {shutdown, service_changed} and starts again; new verifiers and limits
+  // apply to new logins and connections; channels of unchanged services stay
+  // open. bind, port, key_file, data_dir and limits.blocking_workers need a
+  // restart (listed in the report). Retired channels get `grace` to end
+  // before they are cancelled. Reloads must not overlap (run them one after
+  // the other, as server/main.cpp does).
+  boost::asio::awaitable<reload_report> reload(const config::server_config& next, const service_registry& registry,
+                                               std::chrono::milliseconds grace = std::chrono::seconds(5));
+
   const metrics& counters() const;
 
  private:
-  explicit server(std::shared_ptr<server_core> core);
+  server(std::shared_ptr<server_core> core, const config::server_config& config,
+         std::shared_ptr<blocking_pool> blocking);
   std::shared_ptr<server_core> core_;
+  config::server_config running_;  // what a reload compares against
+  std::shared_ptr<blocking_pool> blocking_;
 };
 
 }  // namespace capchan::server
