@@ -16,6 +16,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "listening_line.hpp"
 #include "process.hpp"
 
 namespace capchan::bench {
@@ -29,7 +30,7 @@ constexpr std::chrono::seconds start_limit(30);
 // Room for scenario f's 10,000 idle channels and the harness's own.
 constexpr int max_channels = 12'000;
 
-std::string read_listening_line(test::child_process& child, const std::string& what) {
+std::string read_baseline_line(test::child_process& child, const std::string& what) {
   auto line = child.read_line(start_limit);
   if (!line) throw std::runtime_error(what + " did not say where it listens (see its log)");
   return *line;
@@ -56,16 +57,10 @@ capchan_server_process::capchan_server_process(const std::filesystem::path& serv
       std::vector<std::string>{server_binary.string(), "--config", config.string(), "--log-level", "warn",
                                "--threads", std::to_string(threads)},
       (dir / "server.log").string());
-  // "capchan-server listening on HOST:PORT key FINGERPRINT"
-  const std::string line = read_listening_line(*child_, "capchan-server (log: " + (dir / "server.log").string() + ")");
-  std::istringstream words(line);
-  std::string w1, w2, w3, where, key_word;
-  words >> w1 >> w2 >> w3 >> where >> key_word >> fingerprint_;
-  const auto colon = where.rfind(':');
-  if (key_word != "key" || colon == std::string::npos) {
-    throw std::runtime_error("capchan-server printed '" + line + "', not its listening line");
-  }
-  port_ = static_cast<std::uint16_t>(std::stoi(where.substr(colon + 1)));
+  const auto listening = test::read_listening_line(
+      *child_, "capchan-server (log: " + (dir / "server.log").string() + ")", start_limit);
+  port_ = listening.port;
+  fingerprint_ = listening.fingerprint;
 }
 
 capchan_server_process::~capchan_server_process() {
@@ -101,7 +96,7 @@ baseline_server_process::baseline_server_process(const std::filesystem::path& be
                                                  unsigned threads) {
   child_ = std::make_unique<test::child_process>(
       std::vector<std::string>{bench_binary.string(), "--serve", kind, "--threads", std::to_string(threads)});
-  const std::string line = read_listening_line(*child_, "the " + kind + " baseline server");
+  const std::string line = read_baseline_line(*child_, "the " + kind + " baseline server");
   if (!line.starts_with("listening on ")) throw std::runtime_error("baseline server printed '" + line + "'");
   port_ = static_cast<std::uint16_t>(std::stoi(line.substr(13)));
 }

@@ -1,12 +1,13 @@
 // See server_process.hpp.
 #include "server_process.hpp"
 
+#include "listening_line.hpp"
+
 #include <signal.h>
 #include <stdlib.h>
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -76,16 +77,9 @@ server_process::server_process(const whole_config& whole) {
       std::vector<std::string>{CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error",
                                "--threads", std::to_string(whole.threads)},
       std::vector<std::string>{}, false);
-  const auto line = process_->read_line(std::chrono::seconds(30));
-  if (!line) throw std::runtime_error("capchan-server printed no 'listening' line within 30 s");
-  static const std::regex listening(
-      R"(capchan-server listening on 127\.0\.0\.1:(\d+) key (SHA256:\S+))");
-  std::smatch m;
-  if (!std::regex_match(*line, m, listening)) {
-    throw std::runtime_error("unexpected first line from capchan-server: " + *line);
-  }
-  port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-  fingerprint_ = m[2].str();
+  const auto listening = read_listening_line(*process_, "capchan-server");
+  port_ = listening.port;
+  fingerprint_ = listening.fingerprint;
 }
 
 server_process::~server_process() {

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "../client/temp_dir.hpp"
+#include "listening_line.hpp"
 #include "process.hpp"
 #include "server_fixture.hpp"
 
@@ -39,16 +40,9 @@ struct server_process {
         std::vector<std::string>{server_bin, "--config", (dir / "server.toml").string(), "--log-level", "trace",
                                  "--threads", "2", "--grace", "2s"},
         log_path());
-    // capchan-server listening on 127.0.0.1:PORT key SHA256:...
-    const auto line = proc->read_line(10s);
-    INFO("server log:\n" << log());
-    REQUIRE(line.has_value());
-    const std::string prefix = "capchan-server listening on 127.0.0.1:";
-    REQUIRE_THAT(*line, Catch::StartsWith(prefix));
-    const auto key_at = line->find(" key ");
-    REQUIRE(key_at != std::string::npos);
-    port = static_cast<std::uint16_t>(std::stoi(line->substr(prefix.size(), key_at - prefix.size())));
-    key = line->substr(key_at + 5);
+    const auto listening = test::read_listening_line(*proc, "capchan-server (log " + log_path() + ")");
+    port = listening.port;
+    key = listening.fingerprint;
   }
 
   client::result<client::sync::channel> connect() const {

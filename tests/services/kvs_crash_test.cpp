@@ -15,6 +15,7 @@
 
 #include "capchan/client/password_cache.hpp"
 #include "kvs_fixture.hpp"
+#include "listening_line.hpp"
 #include "process.hpp"
 
 using namespace capchan;
@@ -29,15 +30,9 @@ class server_process {
   explicit server_process(const std::filesystem::path& config)
       : child_({CAPCHAN_SERVER, "--config", config.string(), "--log-level", "error", "--threads",
                 "2"}) {
-    // "capchan-server listening on HOST:PORT key FP"
-    const auto line = child_.read_line();
-    if (!line) throw std::runtime_error("capchan-server did not start");
-    const std::string marker = "capchan-server listening on 127.0.0.1:";
-    if (!line->starts_with(marker)) throw std::runtime_error("unexpected first line: " + *line);
-    const auto key_at = line->find(" key ");
-    port_ =
-        static_cast<std::uint16_t>(std::stoi(line->substr(marker.size(), key_at - marker.size())));
-    fingerprint_ = line->substr(key_at + 5);
+    const auto listening = read_listening_line(child_, "capchan-server");
+    port_ = listening.port;
+    fingerprint_ = listening.fingerprint;
   }
 
   client::sync::channel connect(const std::shared_ptr<client::password_cache>& passwords) const {
