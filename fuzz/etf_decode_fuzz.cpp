@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -46,6 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!next || offset != size || !(*next == *first)) violation("decode_next disagrees with decode");
   if (capchan::depth(*first) > etf::default_max_depth)
     violation("decoded a term past the depth limit");
+
+  // decode_shared (what server and client run on every message) must give
+  // the same term from a buffer it shares, and that term must outlive every
+  // other owner of the buffer (AddressSanitizer checks the reads).
+  {
+    auto shared = std::make_shared<std::vector<std::uint8_t>>(input.begin(), input.end());
+    auto from_shared = etf::decode_shared(*shared, shared);
+    if (!from_shared) violation("decode_shared refused what decode accepted");
+    shared.reset();
+    if (!(*from_shared == *first)) violation("decode_shared disagrees with decode");
+    if (etf::encode(*from_shared) != etf::encode(*first)) violation("decode_shared encodes differently");
+  }
 
   const std::vector<std::uint8_t> encoded = etf::encode(*first);
   const auto second = etf::decode(encoded);
