@@ -15,6 +15,7 @@
 #include "capchan/config/verifier.hpp"
 #include "capchan/core/crypto/password_proof.hpp"
 #include "cli_runner.hpp"
+#include "eventually.hpp"
 #include "server_process.hpp"
 #include "terminal_child.hpp"
 
@@ -320,13 +321,13 @@ TEST_CASE("reload: an invalid file keeps the running config and says where it is
 
   // A SIGHUP anyway (as `kill -HUP` would): the server keeps its config.
   REQUIRE(server.signal(SIGHUP));
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
   std::optional<config::reload_status> status;
-  while (std::chrono::steady_clock::now() < deadline) {
-    status = status_of(server);
-    if (status && status->generation == 1) break;
-    std::this_thread::sleep_for(20ms);
-  }
+  test::eventually(
+      [&] {
+        status = status_of(server);
+        return status && status->generation == 1;
+      },
+      30s);
   REQUIRE(status.has_value());
   REQUIRE(status->generation == 1);
   CHECK_FALSE(status->ok);

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@
 #include "capchan/core/crypto/noise.hpp"
 #include "capchan/core/crypto/password_proof.hpp"
 #include "capchan/core/frame.hpp"
+#include "eventually.hpp"
 
 namespace capchan::test {
 
@@ -49,16 +51,10 @@ std::optional<std::string> http_exchange(std::uint16_t port, std::string_view re
 // `GET path` with a Host header.
 std::optional<std::string> http_get(std::uint16_t port, std::string_view path);
 
-// Polls `done` (a cheap check of counters or state) until it holds or
-// `limit` passes; the final value. For events a test cannot await directly.
+// eventually() with the I/O deadline of these tests as its default limit.
 template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = io_deadline) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return done();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
+bool eventually(Predicate done) {
+  return eventually(std::move(done), io_deadline);
 }
 
 // One WebSocket message as read, or how the read ended.
