@@ -171,3 +171,15 @@ TEST_CASE("depth counts as DESIGN.md §2 says", "[term]") {
   for (int i = 0; i < 59; ++i) nested = tuple(nested);
   CHECK(depth(nested) == 60);
 }
+
+TEST_CASE("a moved-from binary is empty and the moved-to one keeps the bytes", "[term]") {
+  binary a = binary::from("some bytes that matter");
+  binary b = std::move(a);
+  CHECK(a.empty());  // NOLINT(bugprone-use-after-move): what a move leaves is the point
+  CHECK(a.data() == nullptr);
+  CHECK(b.view() == "some bytes that matter");
+  binary c;
+  c = std::move(b);
+  CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+  CHECK(c.view() == "some bytes that matter");
+}

@@ -71,8 +71,8 @@ class big_integer {
 // are not supported). Binaries are immutable values whose bytes are shared by
 // reference counting, as Erlang shares its large binaries: copying a binary,
 // or a term holding one, never copies the bytes, and a decoder reading from a
-// buffer it shares (etf::decode with an owner) points large binaries into that
-// buffer instead of copying them.
+// buffer it shares (etf::decode_shared) points large binaries into that
+// buffer instead of copying them. A moved-from binary is <<>>.
 class binary {
  public:
   binary() = default;  // <<>>
@@ -82,6 +82,20 @@ class binary {
   static binary from(std::string_view text);
   // `bytes` inside memory that `owner` keeps alive (the result shares it).
   static binary shared(std::shared_ptr<const void> owner, std::span<const std::uint8_t> bytes);
+
+  binary(const binary&) = default;
+  binary& operator=(const binary&) = default;
+  // The source is left empty, never pointing at bytes it no longer owns.
+  binary(binary&& other) noexcept
+      : owner_(std::move(other.owner_)),
+        data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)) {}
+  binary& operator=(binary&& other) noexcept {
+    owner_ = std::move(other.owner_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
 
   std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
   const std::uint8_t* data() const { return data_; }
