@@ -1,6 +1,7 @@
-// The coroutine API's channel handle and connect() (DESIGN.md §5). Each
-// method hops onto the connection's strand with co_spawn and back to the
-// caller's executor; the spawned function holds a shared_ptr, so the
+// The coroutine API's channel handle and connect() (DESIGN.md §5). cast()
+// and rpc() run on the caller's executor (connection.hpp says how); the
+// other methods hop onto the connection's strand with co_spawn and back to
+// the caller's executor. Each operation holds a shared_ptr, so the
 // connection outlives every operation started on it.
 //
 // The spawned lambdas are named locals, never temporaries inside the co_await
@@ -49,15 +50,15 @@ channel::~channel() {
 asio::awaitable<result<void>> channel::cast(term message) {
   auto c = connection_;
   if (!c) co_return no_channel();
-  auto op = [c, m = std::move(message)]() mutable { return c->cast(std::move(m)); };
-  co_return co_await asio::co_spawn(c->strand(), std::move(op), asio::use_awaitable);
+  auto op = c->cast(std::move(message));
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<result<term>> channel::rpc(term message, std::chrono::milliseconds timeout) {
   auto c = connection_;
   if (!c) co_return no_channel();
-  auto op = [c, m = std::move(message), timeout]() mutable { return c->rpc(std::move(m), timeout); };
-  co_return co_await asio::co_spawn(c->strand(), std::move(op), asio::use_awaitable);
+  auto op = c->rpc(std::move(message), timeout);
+  co_return co_await std::move(op);
 }
 
 std::future<result<term>> channel::async_rpc(term message, std::chrono::milliseconds timeout) {

@@ -14,7 +14,11 @@
 // `timeout`). Whoever starts closing sets closing_deadline_; past it the TCP
 // connection is dropped, so close() always returns.
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -63,6 +67,15 @@ term reason_for(const boost::system::error_code& ec, const websocket::close_reas
 
 error cancelled_error() {
   return error(std::make_error_code(std::errc::operation_canceled), "the caller cancelled the wait");
+}
+
+// Resumes an rpc's caller on its own executor, never inline.
+template <class Handler>
+void complete(Handler waiter, result<term> outcome, const asio::any_io_executor& ex) {
+  asio::post(ex, [waiter = std::move(waiter), outcome = std::move(outcome)]() mutable {
+    asio::get_associated_cancellation_slot(waiter).clear();
+    std::move(waiter)(std::move(outcome));
+  });
 }
 
 }  // namespace
@@ -171,7 +184,10 @@ bool connection::handle(frames::frame f) {
     return true;
   }
   auto known = [&](std::int64_t id) {
-    if (id <= last_id_) return true;
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (id <= last_id_) return true;
+    }
     fail_protocol("an answer to rpc Id " + std::to_string(id) + ", which was never sent", true,
                   websocket::close_code::protocol_error);
     return false;
@@ -189,8 +205,11 @@ bool connection::handle(frames::frame f) {
   if (auto* c = std::get_if<frames::close>(&f)) {
     // The server ends the channel; its WebSocket close follows. Nothing we
     // still had queued matters to it any more.
-    outbox_.clear();
-    outbox_bytes_ = 0;
+    {
+      std::lock_guard lock(queue_mutex_);
+      outbox_.clear();
+      outbox_bytes_ = 0;
+    }
     enter_closing(std::move(c->reason), std::nullopt);
     return true;
   }
@@ -201,13 +220,25 @@ bool connection::handle(frames::frame f) {
 }
 
 void connection::deliver(std::int64_t id, result<term> outcome) {
+  std::lock_guard lock(queue_mutex_);
   auto it = calls_.find(id);
   // Not pending: the late answer of an rpc that timed out. Dropped, never
   // handed to another rpc (Ids are not reused).
   if (it == calls_.end()) return;
-  it->second->outcome = std::move(outcome);
-  it->second->ready.notify_all();
+  settle(*it->second, std::move(outcome));
   calls_.erase(it);
+}
+
+void connection::settle(pending_call& call, result<term> outcome) {
+  if (call.timer) call.timer->cancel();
+  if (call.waiter) {
+    waiter_type waiter(std::move(*call.waiter));
+    call.waiter.reset();
+    complete(std::move(waiter), std::move(outcome), *call.work);
+    call.work.reset();
+  } else {
+    call.outcome = std::move(outcome);
+  }
 }
 
 // ---- writer -------------------------------------------------------------------
@@ -217,17 +248,28 @@ asio::awaitable<void> connection::write_loop() {
   std::vector<std::uint8_t> plain;
   std::vector<std::uint8_t> sealed;
   for (;;) {
-    while (outbox_.empty() && phase_ == phase::open) co_await writer_wake_.wait_until(forever);
-    if (phase_ == phase::closed || outbox_.empty()) break;
-    // Coalesce queued frames into one transport message (DESIGN.md §3
-    // allows it after welcome), up to max_message.
-    plain.clear();
-    while (!outbox_.empty() &&
-           (plain.empty() || plain.size() + outbox_.front().size() <= max_plaintext())) {
-      plain.insert(plain.end(), outbox_.front().begin(), outbox_.front().end());
-      outbox_bytes_ -= outbox_.front().size();
-      outbox_.pop_front();
+    bool idle = false;
+    bool done = false;
+    {
+      std::lock_guard lock(queue_mutex_);
+      idle = outbox_.empty() && phase_ == phase::open;
+      done = !idle && (phase_ == phase::closed || outbox_.empty());
+      writer_idle_ = idle;
+      // Coalesce queued frames into one transport message (DESIGN.md §3
+      // allows it after welcome), up to max_message.
+      plain.clear();
+      while (!idle && !done && !outbox_.empty() &&
+             (plain.empty() || plain.size() + outbox_.front().size() <= max_plaintext())) {
+        plain.insert(plain.end(), outbox_.front().begin(), outbox_.front().end());
+        outbox_bytes_ -= outbox_.front().size();
+        outbox_.pop_front();
+      }
     }
+    if (idle) {
+      co_await writer_wake_.wait_until(forever);
+      continue;
+    }
+    if (done) break;
     room_.notify_all();
     sealed.resize(plain.size() + noise::tag_len);
     if (ciphers_.send.encrypt(plain, sealed)) {  // nonce_exhausted: 2^64 messages
@@ -262,6 +304,7 @@ void connection::enter_closing(term reason, std::optional<frames::frame> last_fr
   if (!reason_) reason_ = std::move(reason);
   if (phase_ == phase::open) {
     phase_ = phase::closing;
+    std::lock_guard lock(queue_mutex_);  // nothing is queued after the close frame
     open_ = false;
     closing_deadline_ = detail::deadline_after(options_.close_timeout);
   }
@@ -277,8 +320,11 @@ void connection::enter_closing(term reason, std::optional<frames::frame> last_fr
 
 void connection::fail_protocol(std::string text, bool tell_peer, std::uint16_t ws_code) {
   ignore_input_ = true;
-  outbox_.clear();
-  outbox_bytes_ = 0;
+  {
+    std::lock_guard lock(queue_mutex_);
+    outbox_.clear();
+    outbox_bytes_ = 0;
+  }
   ws_close_code_ = ws_code;
   term reason = frames::protocol_error(text);
   std::optional<frames::frame> last;
@@ -291,20 +337,19 @@ void connection::finish(term fallback_reason) {
   const term reason = reason_ ? *reason_ : std::move(fallback_reason);
   reason_ = reason;
   phase_ = phase::closed;
-  open_ = false;
   {
     std::lock_guard lock(final_mutex_);
     final_reason_ = reason;
   }
-  // Pending rpcs fail with the close reason (DESIGN.md §5).
-  auto calls = std::move(calls_);
-  calls_.clear();
-  for (auto& [id, call] : calls) {
-    call->outcome = closed_error();
-    call->ready.notify_all();
+  {
+    std::lock_guard lock(queue_mutex_);
+    open_ = false;
+    // Pending rpcs fail with the close reason (DESIGN.md §5).
+    for (auto& [id, call] : calls_) settle(*call, closed_error());
+    calls_.clear();
+    outbox_.clear();
+    outbox_bytes_ = 0;
   }
-  outbox_.clear();
-  outbox_bytes_ = 0;
   writer_wake_.notify_all();
   room_.notify_all();
   pushes_ready_.notify_all();
@@ -338,16 +383,49 @@ result<std::vector<std::uint8_t>> connection::encode_outgoing(frames::frame f) c
 }
 
 void connection::enqueue(std::vector<std::uint8_t> bytes) {
-  outbox_bytes_ += bytes.size();
-  outbox_.push_back(std::move(bytes));
+  {
+    std::lock_guard lock(queue_mutex_);
+    outbox_bytes_ += bytes.size();
+    outbox_.push_back(std::move(bytes));
+  }
   writer_wake_.notify_all();
+}
+
+bool connection::room_for(std::size_t bytes) const {
+  // An empty outbox takes any frame, so a frame over max_outbox still goes.
+  return outbox_bytes_ == 0 || outbox_bytes_ + bytes <= options_.max_outbox;
+}
+
+bool connection::try_enqueue(std::vector<std::uint8_t>& bytes, const std::shared_ptr<pending_call>& call) {
+  bool wake = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (!open_.load() || !room_for(bytes.size())) return false;
+    if (call) calls_.emplace(call->id, call);
+    outbox_bytes_ += bytes.size();
+    outbox_.push_back(std::move(bytes));
+    wake = std::exchange(writer_idle_, false);
+  }
+  // One post per batch: while the writer is busy, frames just pile up for
+  // its next message.
+  if (wake) asio::post(strand_, [self = shared_from_this()] { self->writer_wake_.notify_all(); });
+  return true;
+}
+
+std::int64_t connection::next_id() {
+  // A fresh Id from the counter: positive, never reused, so unique among
+  // the calls in flight (DESIGN.md §3) and never confused with a late reply.
+  std::lock_guard lock(queue_mutex_);
+  return ++last_id_;
 }
 
 asio::awaitable<result<void>> connection::wait_for_room(std::size_t bytes, clock::time_point deadline) {
   for (;;) {
     if (phase_ != phase::open) co_return closed_error();
-    // An empty outbox takes any frame, so a frame over max_outbox still goes.
-    if (outbox_bytes_ == 0 || outbox_bytes_ + bytes <= options_.max_outbox) co_return result<void>();
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (room_for(bytes)) co_return result<void>();
+    }
     if (clock::now() >= deadline) {
       co_return error(errc::timeout, "the outbox stayed full: the server is not reading");
     }
@@ -357,44 +435,98 @@ asio::awaitable<result<void>> connection::wait_for_room(std::size_t bytes, clock
   }
 }
 
-asio::awaitable<result<void>> connection::cast(term message) {
+asio::awaitable<result<void>> connection::queue_on_strand(result<std::vector<std::uint8_t>> bytes,
+                                                          std::shared_ptr<pending_call> call,
+                                                          clock::time_point deadline) {
   if (phase_ != phase::open) co_return closed_error();
-  auto bytes = encode_outgoing(frames::cast{std::move(message)});
   if (!bytes) co_return bytes.error();
-  auto room = co_await wait_for_room(bytes->size(), forever);
+  auto room = co_await wait_for_room(bytes->size(), deadline);
   if (!room) co_return room.error();
+  if (call) {
+    std::lock_guard lock(queue_mutex_);
+    calls_.emplace(call->id, call);
+  }
   enqueue(std::move(*bytes));
   co_return result<void>();
 }
 
+asio::awaitable<result<void>> connection::queue_via_strand(result<std::vector<std::uint8_t>> bytes,
+                                                           std::shared_ptr<pending_call> call,
+                                                           clock::time_point deadline) {
+  auto op = [self = shared_from_this(), b = std::move(bytes), call, deadline]() mutable {
+    return self->queue_on_strand(std::move(b), std::move(call), deadline);
+  };
+  return asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
+}
+
+asio::awaitable<result<void>> connection::cast(term message) {
+  auto bytes = encode_outgoing(frames::cast{std::move(message)});
+  if (bytes && try_enqueue(*bytes, nullptr)) co_return result<void>();
+  // Closing or closed, the outbox full, or the frame too large: as before,
+  // on the strand.
+  auto queuing = queue_via_strand(std::move(bytes), nullptr, forever);
+  auto queued = co_await std::move(queuing);
+  co_return queued;
+}
+
 asio::awaitable<result<term>> connection::rpc(term message, std::chrono::milliseconds timeout) {
-  const auto deadline = detail::deadline_after(timeout);
-  if (phase_ != phase::open) co_return closed_error();
-  // A fresh Id from the counter: positive, never reused, so unique among
-  // the calls in flight (DESIGN.md §3) and never confused with a late reply.
-  const std::int64_t id = ++last_id_;
-  auto bytes = encode_outgoing(frames::call{id, std::move(message)});
-  if (!bytes) co_return bytes.error();
-  auto room = co_await wait_for_room(bytes->size(), deadline);
-  if (!room) co_return room.error();
   auto call = std::make_shared<pending_call>();
-  calls_.emplace(id, call);
-  enqueue(std::move(*bytes));
-  for (;;) {
-    if (call->outcome) co_return std::move(*call->outcome);
-    if (clock::now() >= deadline) {
-      calls_.erase(id);
-      co_return error(errc::timeout, "no reply within " + std::to_string(timeout.count()) +
-                                         " ms; the channel stays usable and a late reply will "
-                                         "be dropped");
-    }
-    const auto state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
-      calls_.erase(id);
-      co_return cancelled_error();
-    }
-    co_await call->ready.wait_until(deadline);
+  call->deadline = detail::deadline_after(timeout);
+  call->timeout = timeout;
+  call->id = next_id();
+  auto bytes = encode_outgoing(frames::call{call->id, std::move(message)});
+  if (!bytes || !try_enqueue(*bytes, call)) {
+    auto queuing = queue_via_strand(std::move(bytes), call, call->deadline);
+    auto queued = co_await std::move(queuing);
+    if (!queued) co_return queued.error();
   }
+  const auto state = co_await asio::this_coro::cancellation_state;
+  if (state.cancelled() != asio::cancellation_type::none) {
+    give_up(call, cancelled_error());
+  }
+  auto wait = [self = shared_from_this(), call](auto waiter) {
+    auto work = detail::work_of(waiter);
+    self->await_outcome(call, std::move(waiter), std::move(work));
+  };
+  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>&, void(result<term>)>(wait, asio::use_awaitable);
+  auto outcome = co_await std::move(waiting);
+  co_return outcome;
+}
+
+void connection::await_outcome(const std::shared_ptr<pending_call>& call, waiter_type waiter,
+                               asio::any_io_executor work) {
+  std::lock_guard lock(queue_mutex_);
+  if (call->outcome) {
+    complete(std::move(waiter), std::move(*call->outcome), work);
+    return;
+  }
+  auto slot = asio::get_associated_cancellation_slot(waiter);
+  call->work = std::move(work);
+  call->waiter.emplace(std::move(waiter));
+  std::weak_ptr<connection> weak = weak_from_this();
+  if (slot.is_connected()) {
+    slot.assign([weak, call](asio::cancellation_type) {
+      if (auto self = weak.lock()) self->give_up(call, cancelled_error());
+    });
+  }
+  if (call->deadline != forever) {
+    call->timer.emplace(strand_, call->deadline);
+    call->timer->async_wait([weak, call](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->give_up(call, error(errc::timeout, "no reply within " + std::to_string(call->timeout.count()) +
+                                                   " ms; the channel stays usable and a late reply will "
+                                                   "be dropped"));
+    });
+  }
+}
+
+void connection::give_up(const std::shared_ptr<pending_call>& call, error why) {
+  std::lock_guard lock(queue_mutex_);
+  // Already answered (or failed by the close): that outcome stands. A reply
+  // that comes later finds no pending call and is dropped.
+  if (calls_.erase(call->id) == 0) return;
+  settle(*call, std::move(why));
 }
 
 asio::awaitable<std::optional<incoming>> connection::receive(clock::time_point deadline) {

@@ -5,9 +5,14 @@
 // Everything here runs on one strand: the login coroutine, then one reader
 // and one writer coroutine, and the strand-side half of every channel method
 // (the handles co_spawn onto strand()). Members are touched only there,
-// except the few marked "any thread". The reader and writer each hold a
-// shared_ptr to the connection, so it lives until both have ended; close()
-// waits for them.
+// except the few marked "any thread" and those under queue_mutex_: cast()
+// and rpc() queue their frame and register their call from the caller's
+// thread when the channel is open and the outbox has room, and the rpc's
+// reply completes the caller's wait directly. Only the rare cases (closed,
+// outbox full, message too large) hop onto the strand; a hop per message
+// cost more than the rest of the client together. The reader and writer
+// each hold a shared_ptr to the connection, so it lives until both have
+// ended; close() waits for them.
 //
 // Queues are bounded: pushes by connect_options::max_pushes (when full, the
 // reader stops reading the socket), the outbox by max_outbox bytes (when
@@ -25,10 +30,13 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "capchan/client/channel.hpp"
@@ -68,6 +76,7 @@ class connection : public std::enable_shared_from_this<connection> {
   // ---- channel phase (connection.cpp) ---------------------------------------
   // Spawns the reader and the writer.
   void start();
+  // Any thread (the caller's coroutine stays on its own executor).
   boost::asio::awaitable<result<void>> cast(term message);
   boost::asio::awaitable<result<term>> rpc(term message, std::chrono::milliseconds timeout);
   // nullopt at the deadline (or when the caller is cancelled).
@@ -86,10 +95,21 @@ class connection : public std::enable_shared_from_this<connection> {
 
  private:
   struct transport;  // the Beast WebSocket stream (transport.hpp)
+  // An rpc from the moment its frame is queued until its caller resumes.
+  // Fields below `timeout` are guarded by queue_mutex_.
   struct pending_call {
-    std::optional<result<term>> outcome;
-    detail::strand_condition ready;
+    std::int64_t id = 0;
+    detail::clock::time_point deadline;
+    std::chrono::milliseconds timeout{};
+    std::optional<result<term>> outcome;  // settled before the caller waited
+    // Optional and never move-assigned: Boost 1.81's any_completion_handler
+    // move assignment recurses without end.
+    std::optional<boost::asio::any_completion_handler<void(result<term>)>> waiter;
+    // Keeps the waiter's io_context running while it waits (no I/O object does).
+    std::optional<boost::asio::any_io_executor> work;
+    std::optional<boost::asio::steady_timer> timer;  // for a finite timeout, on the strand
   };
+  using waiter_type = boost::asio::any_completion_handler<void(result<term>)>;
   enum class phase { login, open, closing, closed };
 
   // login.cpp
@@ -117,8 +137,32 @@ class connection : public std::enable_shared_from_this<connection> {
   void force_disconnect();
   boost::asio::awaitable<result<void>> wait_for_room(std::size_t bytes,
                                                      detail::clock::time_point deadline);
+  // Any thread: encodes and bounds-checks a frame (uses only options_).
   result<std::vector<std::uint8_t>> encode_outgoing(frames::frame f) const;
+  // Any thread: queues `bytes` (and registers `call`, if any) when the
+  // channel is open and the outbox has room; false leaves both untouched.
+  bool try_enqueue(std::vector<std::uint8_t>& bytes, const std::shared_ptr<pending_call>& call);
+  // The same decision on the strand, waiting for room until `deadline`, with
+  // the errors of a closed channel or a frame too large.
+  boost::asio::awaitable<result<void>> queue_on_strand(result<std::vector<std::uint8_t>> bytes,
+                                                       std::shared_ptr<pending_call> call,
+                                                       detail::clock::time_point deadline);
+  boost::asio::awaitable<result<void>> queue_via_strand(result<std::vector<std::uint8_t>> bytes,
+                                                        std::shared_ptr<pending_call> call,
+                                                        detail::clock::time_point deadline);
+  // Any thread: completes `waiter` with the call's outcome, now or later.
+  // `work` is the waiter's executor (detail::work_of).
+  void await_outcome(const std::shared_ptr<pending_call>& call, waiter_type waiter,
+                     boost::asio::any_io_executor work);
+  // Any thread: the caller stops waiting (timeout, cancellation).
+  void give_up(const std::shared_ptr<pending_call>& call, error why);
+  // Under queue_mutex_: hands the outcome to the waiter, or keeps it for one.
+  void settle(pending_call& call, result<term> outcome);
+  std::int64_t next_id();
+  // Strand: queues a frame (the slow paths and the close frame).
   void enqueue(std::vector<std::uint8_t> bytes);
+  // Under queue_mutex_.
+  bool room_for(std::size_t bytes) const;
   error closed_error() const;
   std::size_t max_plaintext() const;
 
@@ -136,11 +180,15 @@ class connection : public std::enable_shared_from_this<connection> {
   std::optional<std::uint16_t> ws_close_code_;  // the writer closes the WebSocket with it
   bool ignore_input_ = false;                    // after we found the server broken
 
+  // Guards the outbox, the pending calls, last_id_, writer_idle_ and the
+  // changes of open_ (so no frame is queued after the close frame).
+  mutable std::mutex queue_mutex_;
   std::deque<std::vector<std::uint8_t>> outbox_;  // encoded frames, in order
   std::size_t outbox_bytes_ = 0;
-  std::deque<term> pushes_;
   std::unordered_map<std::int64_t, std::shared_ptr<pending_call>> calls_;
   std::int64_t last_id_ = 0;
+  bool writer_idle_ = false;  // a frame queued off the strand must wake the writer
+  std::deque<term> pushes_;
   bool reader_done_ = false;
   bool writer_done_ = false;
 

@@ -27,10 +27,21 @@ class mailbox {
   // GCC 12 destroys by-value coroutine parameters of class type wrongly (the
   // caller's temporary lives until the co_await ends, so this is safe).
   boost::asio::awaitable<void> push(message&& m) {
-    while (items_.size() >= capacity_ && !closed_) co_await wait(not_full_);
-    if (closed_) co_return;
-    items_.push_back(std::move(m));
-    not_empty_.cancel();
+    while (full()) co_await wait(not_full_);
+    try_push(m);
+  }
+
+  // Without waiting: queues `m` (or drops it, once closed) and returns true;
+  // false when full, `m` untouched: then push() it. The reader takes this
+  // path for every message that fits, so a burst of casts costs no
+  // coroutine frame each.
+  bool try_push(message& m) {
+    if (full()) return false;
+    if (!closed_) {
+      items_.push_back(std::move(m));
+      not_empty_.cancel();
+    }
+    return true;
   }
 
   boost::asio::awaitable<message> pop() {

@@ -218,8 +218,10 @@ awaitable<void> session::reader() {
         // Named, not a temporary in the co_await: GCC 12 copies class-type
         // temporaries of co_await expressions bitwise (a double free).
         message m = cast_message{std::move(c->message)};
-        if (mailbox_.full()) core_->counters.mailbox_full++;
-        co_await mailbox_.push(std::move(m));
+        if (!mailbox_.try_push(m)) {
+          core_->counters.mailbox_full++;
+          co_await mailbox_.push(std::move(m));
+        }
       } else if (auto* call = std::get_if<frames::call>(&*f)) {
         if (!calls_in_flight_.insert(call->id).second) {
           protocol_failure("call Id " + std::to_string(call->id) + " is already in flight");
@@ -227,8 +229,10 @@ awaitable<void> session::reader() {
         }
         core_->counters.rpcs++;
         message m = call_message(call->id, std::move(call->message), weak_from_this());
-        if (mailbox_.full()) core_->counters.mailbox_full++;
-        co_await mailbox_.push(std::move(m));
+        if (!mailbox_.try_push(m)) {
+          core_->counters.mailbox_full++;
+          co_await mailbox_.push(std::move(m));
+        }
       } else if (auto* cl = std::get_if<frames::close>(&*f)) {
         // The client ends the channel; the server answers with the WebSocket close.
         begin_close(std::move(cl->reason), false);
