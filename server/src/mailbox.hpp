@@ -5,13 +5,13 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/deque.hpp>
 
 #include "capchan/server/channel.hpp"
 
@@ -77,7 +77,7 @@ class mailbox {
   }
 
   std::size_t capacity_;
-  std::deque<message> items_;
+  boost::container::deque<message> items_;  // allocates nothing while unused (idle channels)
   std::optional<term> closed_;
   boost::asio::steady_timer not_empty_;
   boost::asio::steady_timer not_full_;

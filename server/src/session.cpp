@@ -6,11 +6,10 @@
 // TCP stream; after welcome Beast's idle timeout with keep-alive pings takes over.
 #include "session.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 
 #include "capchan/core/etf.hpp"
@@ -22,7 +21,6 @@ namespace capchan::server {
 
 using asio::awaitable;
 using asio::use_awaitable;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -62,7 +60,7 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_core> core
       accepted_at_(std::chrono::steady_clock::now()),
       mailbox_(socket.get_executor(), limits_->mailbox),
       outbox_ready_(socket.get_executor()),
-      killed_(socket.get_executor()) {
+      tasks_done_(socket.get_executor()) {
   boost::system::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -146,20 +144,41 @@ awaitable<void> session::run() {
 awaitable<void> session::run_channel() {
   auto ex = co_await asio::this_coro::executor;
   core_->counters.handlers_running++;
-  auto [order, e_reader, e_writer, e_handler] =
-      co_await asio::experimental::make_parallel_group(asio::co_spawn(ex, reader(), asio::deferred),
-                                                       asio::co_spawn(ex, writer(), asio::deferred),
-                                                       asio::co_spawn(ex, handler_task(), asio::deferred))
-          .async_wait(asio::experimental::wait_for_all(), use_awaitable);
+  // The reader runs here; the writer and the handler beside it. Each
+  // spawned coroutine costs an idle channel a frame and Asio's spawn state,
+  // so there are two, and kill() cancels the handler through a signal
+  // rather than a third coroutine racing it.
+  auto self = shared_from_this();
+  tasks_running_ = 2;
+  auto writer_done = [self](std::exception_ptr e) { self->task_ended(e); };
+  asio::co_spawn(ex, writer(), std::move(writer_done));
+  auto handler_done = [self](std::exception_ptr e) {
+    self->kill_signal_.slot().clear();  // nothing left to cancel
+    // Whatever the handler kept, its calls are answered no_reply by now.
+    self->mailbox_.close(self->close_reason_ ? *self->close_reason_ : reason_atom("normal"));
+    self->task_ended(e);
+  };
+  asio::co_spawn(ex, run_handler(), asio::bind_cancellation_slot(kill_signal_.slot(), std::move(handler_done)));
+  try {
+    co_await reader();
+  } catch (const std::exception& e) {
+    core_->log->error("conn={} task ended with an exception: {}", id_, e.what());
+  }
+  while (tasks_running_ > 0) {
+    tasks_done_.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await tasks_done_.async_wait(as_tuple_awaitable);
+  }
   core_->counters.handlers_running--;
-  (void)order;
-  for (const auto& e : {e_reader, e_writer, e_handler}) {
-    if (!e) continue;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex_) {
-      core_->log->error("conn={} task ended with an exception: {}", id_, ex_.what());
-    }
+}
+
+void session::task_ended(const std::exception_ptr& e) {
+  --tasks_running_;
+  tasks_done_.cancel();
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    core_->log->error("conn={} task ended with an exception: {}", id_, ex.what());
   }
 }
 
@@ -291,15 +310,9 @@ awaitable<void> session::writer() {
   }
 }
 
-awaitable<void> session::handler_task() {
-  // `||` waits for the first branch to *succeed*: run_handler never throws,
-  // so a handler's exception cannot leave us waiting for the kill switch.
-  co_await (run_handler() || wait_killed());
-  // Whatever the handler kept, its calls are answered no_reply by now.
-  mailbox_.close(close_reason_ ? *close_reason_ : reason_atom("normal"));
-}
-
 awaitable<void> session::run_handler() {
+  // Never throws: an exception of the handler (or kill()'s cancellation of
+  // it) closes the channel like any handler error.
   try {
     co_await entry_->impl->run(*this, args_c_);
     begin_close(reason_atom("normal"), true);
@@ -311,15 +324,10 @@ awaitable<void> session::run_handler() {
   }
 }
 
-awaitable<void> session::wait_killed() {
-  killed_.expires_at(std::chrono::steady_clock::time_point::max());
-  co_await killed_.async_wait(as_tuple_awaitable);
-}
-
 void session::kill(const std::shared_ptr<service_entry>& entry) {
-  asio::post(killed_.get_executor(), [self = shared_from_this(), entry] {
+  asio::post(tasks_done_.get_executor(), [self = shared_from_this(), entry] {
     if (entry && self->entry_ != entry) return;
-    self->killed_.cancel();
+    self->kill_signal_.emit(asio::cancellation_type::terminal);
     // Past the grace period nothing more is owed to the peer: a close
     // handshake it never answers must not hold the shutdown.
     beast::get_lowest_layer(self->conn_->ws).close();
@@ -329,7 +337,7 @@ void session::kill(const std::shared_ptr<service_entry>& entry) {
 void session::stop(term reason) { stop_if_serving(nullptr, std::move(reason)); }
 
 void session::stop_if_serving(const std::shared_ptr<service_entry>& entry, term reason) {
-  asio::post(killed_.get_executor(), [self = shared_from_this(), entry, reason = std::move(reason)]() mutable {
+  asio::post(tasks_done_.get_executor(), [self = shared_from_this(), entry, reason = std::move(reason)]() mutable {
     if (entry && self->entry_ != entry) return;
     if (!self->welcomed_) {
       // Not a channel yet: just drop the connection.
@@ -409,7 +417,7 @@ void session::close(term reason) { begin_close(std::move(reason), true); }
 
 void session::answer(std::int64_t id, bool ok, term value) {
   // dispatch: a handler answering on its own strand sends without a detour.
-  asio::dispatch(killed_.get_executor(), [weak = weak_from_this(), id, ok, value = std::move(value)]() mutable {
+  asio::dispatch(tasks_done_.get_executor(), [weak = weak_from_this(), id, ok, value = std::move(value)]() mutable {
     auto self = weak.lock();
     if (!self || self->calls_in_flight_.erase(id) == 0) return;
     std::vector<std::uint8_t> bytes;

@@ -7,7 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,8 +15,10 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 
 #include "capchan/core/crypto/noise.hpp"
 #include "capchan/server/channel.hpp"
@@ -61,9 +63,9 @@ class session final : public channel, public reply_sink, public std::enable_shar
   boost::asio::awaitable<void> run_channel();
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
-  boost::asio::awaitable<void> handler_task();
   boost::asio::awaitable<void> run_handler();
-  boost::asio::awaitable<void> wait_killed();
+  // The writer or the handler ended (on the strand).
+  void task_ended(const std::exception_ptr& e);
 
   // Ends the channel: the handler sees chan_closed{reason}; when `notify`
   // the client gets {close, Reason} before the WebSocket close.
@@ -87,10 +89,14 @@ class session final : public channel, public reply_sink, public std::enable_shar
 
   mailbox mailbox_;
   std::unordered_set<std::int64_t> calls_in_flight_;
-  std::deque<std::vector<std::uint8_t>> outbox_;  // encoded frames, not yet encrypted
+  // encoded frames, not yet encrypted; Boost's deque allocates nothing
+  // until used, std::deque a 512-byte block per idle channel.
+  boost::container::deque<std::vector<std::uint8_t>> outbox_;
   std::size_t outbox_bytes_ = 0;
   boost::asio::steady_timer outbox_ready_;
-  boost::asio::steady_timer killed_;
+  boost::asio::steady_timer tasks_done_;       // an event: a task of run_channel() ended
+  boost::asio::cancellation_signal kill_signal_;  // kill() cancels the handler with it
+  int tasks_running_ = 0;
   bool closing_ = false;       // no more frames are queued after the close
   bool send_close_frame_ = false;
   std::uint16_t close_code_ = 1000;
