@@ -59,7 +59,6 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_core> core
       id_(id),
       accepted_at_(std::chrono::steady_clock::now()),
       mailbox_(socket.get_executor(), limits_->mailbox),
-      outbox_ready_(socket.get_executor()),
       tasks_done_(socket.get_executor()) {
   boost::system::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
@@ -83,6 +82,12 @@ session::~session() {
 awaitable<void> session::run() {
   auto self = shared_from_this();
   core_->log->info("conn={} accepted peer={}", id_, peer_);
+  // The HTTP request is read and answered in a coroutine of its own, so
+  // that its parser and response are gone while a channel lives on.
+  if (co_await answer_http()) co_await serve_websocket();
+}
+
+awaitable<bool> session::answer_http() {
   auto& stream = beast::get_lowest_layer(conn_->ws);
   stream.expires_at(accepted_at_ + limits_->handshake_timeout);
 
@@ -98,14 +103,13 @@ awaitable<void> session::run() {
     }
     core_->counters.handshakes_failed++;
     core_->log->info("conn={} closed before a request: {}", id_, ec.message());
-    co_return;
+    co_return false;
   }
   auto req = parser.release();
   const bool upgrade = websocket::is_upgrade(req);
   if (upgrade && req.target() == websocket_path && offers_subprotocol(req[http::field::sec_websocket_protocol])) {
     conn_->upgrade_request = std::move(req);
-    co_await serve_websocket();
-    co_return;
+    co_return true;
   }
 
   core_->counters.http_requests++;
@@ -137,21 +141,20 @@ awaitable<void> session::run() {
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   core_->log->info("conn={} http {} {} -> {}", id_, std::string(req.method_string()), std::string(req.target()),
                    res.result_int());
+  co_return false;
 }
-
-
 
 awaitable<void> session::run_channel() {
   auto ex = co_await asio::this_coro::executor;
   core_->counters.handlers_running++;
-  // The reader runs here; the writer and the handler beside it. Each
-  // spawned coroutine costs an idle channel a frame and Asio's spawn state,
-  // so there are two, and kill() cancels the handler through a signal
-  // rather than a third coroutine racing it.
+  // The reader runs here, the handler beside it, and the writer when there
+  // is something to write. Each spawned coroutine costs an idle channel a
+  // frame and Asio's spawn state, so there is one, and kill() cancels the
+  // handler through a signal rather than a second coroutine racing it.
   auto self = shared_from_this();
-  tasks_running_ = 2;
-  auto writer_done = [self](std::exception_ptr e) { self->task_ended(e); };
-  asio::co_spawn(ex, writer(), std::move(writer_done));
+  tasks_running_ = 2;  // the handler and the writer (end_writer())
+  writer_enabled_ = true;
+  if (!outbox_.empty() || closing_) wake_writer();
   auto handler_done = [self](std::exception_ptr e) {
     self->kill_signal_.slot().clear();  // nothing left to cancel
     // Whatever the handler kept, its calls are answered no_reply by now.
@@ -186,8 +189,19 @@ awaitable<void> session::reader() {
   auto& ws = conn_->ws;
   auto& buf = conn_->read_buffer;
   while (!closing_) {
+    // An idle channel holds no read buffer (Beast's read would prepare
+    // 1.5 KiB of it while waiting): the wait reads the next message's first
+    // byte only, and the buffer is allocated for the rest once it arrives.
     buf.clear();
-    auto [ec, n] = co_await ws.async_read(buf, as_tuple_awaitable);
+    buf.shrink_to_fit();
+    std::uint8_t first = 0;
+    auto [ec, n] = co_await ws.async_read_some(asio::buffer(&first, 1), as_tuple_awaitable);
+    if (!ec) buf.commit(asio::buffer_copy(buf.prepare(n), asio::buffer(&first, n)));
+    if (!ec && !ws.is_message_done()) {
+      auto [rest_ec, rest] = co_await ws.async_read(buf, as_tuple_awaitable);
+      ec = rest_ec;
+      n += rest;
+    }
     if (ec) {
       if (ec == websocket::error::closed) {
         begin_close(close_reason_ ? *close_reason_ : reason_atom("normal"), false);
@@ -263,51 +277,98 @@ awaitable<void> session::reader() {
   }
 }
 
-awaitable<void> session::writer() {
-  auto& ws = conn_->ws;
-  std::vector<std::uint8_t> plain;
-  for (;;) {
-    while (outbox_.empty() && !closing_ && !connection_lost_) {
-      outbox_ready_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await outbox_ready_.async_wait(as_tuple_awaitable);
-    }
-    if (connection_lost_) {
-      if (close_code_ != 0 && ws.is_open()) {
-        co_await ws.async_close(websocket::close_reason(close_code_), as_tuple_awaitable);
-      }
-      break;
-    }
-    if (!outbox_.empty()) {
-      plain.clear();
-      std::size_t frames_taken = 0;
-      while (!outbox_.empty() && (plain.empty() || plain.size() + outbox_.front().size() <= coalesce_limit)) {
-        auto& f = outbox_.front();
-        plain.insert(plain.end(), f.begin(), f.end());
-        outbox_bytes_ -= f.size();
-        core_->counters.outbox_bytes -= static_cast<std::int64_t>(f.size());
-        outbox_.pop_front();
-        ++frames_taken;
-      }
-      auto cipher = ciphers_->send.encrypt(plain);
-      if (!cipher) break;
-      auto [ec, n] = co_await ws.async_write(asio::buffer(*cipher), as_tuple_awaitable);
-      if (ec) break;
-      core_->counters.bytes_out += n;
-      core_->counters.frames_out += frames_taken;
-      continue;
-    }
-    // closing_ with an empty outbox: the close frame, then the WebSocket close.
-    if (send_close_frame_ && close_reason_) {
-      std::vector<std::uint8_t> bytes;
-      frames::encode_to(bytes, frames::close{*close_reason_});
-      if (auto cipher = ciphers_->send.encrypt(bytes)) {
-        co_await ws.async_write(asio::buffer(*cipher), as_tuple_awaitable);
-        core_->counters.frames_out++;
-      }
-    }
-    if (ws.is_open()) co_await ws.async_close(websocket::close_reason(close_code_), as_tuple_awaitable);
-    break;
+// The writer is not a coroutine: an idle channel holds nothing for it (a
+// spawned coroutine kept some 1.4 KiB of frames). wake_writer() posts
+// write_next() once, so frames queued in the same turn go out as one
+// record; write_next() runs on the strand, one write or close at a time.
+void session::wake_writer() {
+  if (!writer_enabled_ || writer_woken_ || write_in_flight_ || writer_done_) return;
+  writer_woken_ = true;
+  asio::post(tasks_done_.get_executor(), [self = shared_from_this()] {
+    self->writer_woken_ = false;
+    self->write_next();
+  });
+}
+
+void session::write_next() {
+  if (write_in_flight_ || writer_done_) return;
+  if (connection_lost_) {
+    close_websocket();
+    return;
   }
+  if (!outbox_.empty()) {
+    std::vector<std::uint8_t> plain;
+    std::size_t frames_taken = 0;
+    while (!outbox_.empty() && (plain.empty() || plain.size() + outbox_.front().size() <= coalesce_limit)) {
+      auto& f = outbox_.front();
+      plain.insert(plain.end(), f.begin(), f.end());
+      outbox_bytes_ -= f.size();
+      core_->counters.outbox_bytes -= static_cast<std::int64_t>(f.size());
+      outbox_.pop_front();
+      ++frames_taken;
+    }
+    auto cipher = ciphers_->send.encrypt(plain);
+    if (!cipher) {
+      end_writer();
+      return;
+    }
+    write_record(std::move(*cipher), [frames_taken](session& self, boost::system::error_code ec, std::size_t n) {
+      if (ec) {
+        self.end_writer();
+        return;
+      }
+      self.core_->counters.bytes_out += n;
+      self.core_->counters.frames_out += frames_taken;
+      self.write_next();
+    });
+    return;
+  }
+  if (!closing_) return;  // idle until wake_writer()
+  // closing_ with an empty outbox: the close frame, then the WebSocket close.
+  if (send_close_frame_ && close_reason_) {
+    send_close_frame_ = false;
+    std::vector<std::uint8_t> bytes;
+    frames::encode_to(bytes, frames::close{*close_reason_});
+    if (auto cipher = ciphers_->send.encrypt(bytes)) {
+      write_record(std::move(*cipher), [](session& self, boost::system::error_code ec, std::size_t) {
+        if (!ec) self.core_->counters.frames_out++;
+        self.close_websocket();
+      });
+      return;
+    }
+  }
+  close_websocket();
+}
+
+template <class Then>
+void session::write_record(std::vector<std::uint8_t> record, Then then) {
+  write_in_flight_ = true;
+  write_record_ = std::move(record);
+  conn_->ws.async_write(asio::buffer(write_record_), [self = shared_from_this(), then = std::move(then)](
+                                                           boost::system::error_code ec, std::size_t n) {
+    self->write_in_flight_ = false;
+    self->write_record_ = {};
+    then(*self, ec, n);
+  });
+}
+
+void session::close_websocket() {
+  auto& ws = conn_->ws;
+  if (close_code_ == 0 || !ws.is_open()) {
+    end_writer();
+    return;
+  }
+  write_in_flight_ = true;
+  ws.async_close(websocket::close_reason(close_code_), [self = shared_from_this()](boost::system::error_code) {
+    self->write_in_flight_ = false;
+    self->end_writer();
+  });
+}
+
+void session::end_writer() {
+  if (writer_done_) return;
+  writer_done_ = true;
+  task_ended(nullptr);
 }
 
 awaitable<void> session::run_handler() {
@@ -354,7 +415,7 @@ void session::begin_close(term reason, bool notify) {
   send_close_frame_ = notify;
   close_reason_ = reason;
   mailbox_.close(std::move(reason));
-  outbox_ready_.cancel();
+  wake_writer();
 }
 
 void session::abort(term reason, std::uint16_t code) {
@@ -369,7 +430,7 @@ void session::abort(term reason, std::uint16_t code) {
   outbox_.clear();
   core_->counters.outbox_bytes -= static_cast<std::int64_t>(outbox_bytes_);
   outbox_bytes_ = 0;
-  outbox_ready_.cancel();
+  wake_writer();
   // Code 0: nothing more is owed to this peer. Otherwise the writer sends the
   // WebSocket close with that code and no capchan frame.
   if (code == 0) beast::get_lowest_layer(conn_->ws).close();
@@ -404,7 +465,7 @@ void session::queue_frame(std::vector<std::uint8_t> frame) {
   for (auto seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);) {
   }
   outbox_.push_back(std::move(frame));
-  outbox_ready_.cancel();
+  wake_writer();
 }
 
 void session::send(term push) {

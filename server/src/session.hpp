@@ -58,11 +58,21 @@ class session final : public channel, public reply_sink, public std::enable_shar
   void answer(std::int64_t id, bool ok, term value) override;
 
  private:
+  // Reads the HTTP request; answers it unless it is capchan's WebSocket
+  // upgrade (then true: serve_websocket() takes it from there).
+  boost::asio::awaitable<bool> answer_http();
   boost::asio::awaitable<void> serve_websocket();
   boost::asio::awaitable<bool> login();
   boost::asio::awaitable<void> run_channel();
   boost::asio::awaitable<void> reader();
-  boost::asio::awaitable<void> writer();
+  // The writer (on the strand): wake_writer() after queueing; write_next()
+  // writes the outbox as one record, or the close; end_writer() at the end.
+  void wake_writer();
+  void write_next();
+  template <class Then>
+  void write_record(std::vector<std::uint8_t> record, Then then);
+  void close_websocket();
+  void end_writer();
   boost::asio::awaitable<void> run_handler();
   // The writer or the handler ended (on the strand).
   void task_ended(const std::exception_ptr& e);
@@ -93,7 +103,11 @@ class session final : public channel, public reply_sink, public std::enable_shar
   // until used, std::deque a 512-byte block per idle channel.
   boost::container::deque<std::vector<std::uint8_t>> outbox_;
   std::size_t outbox_bytes_ = 0;
-  boost::asio::steady_timer outbox_ready_;
+  std::vector<std::uint8_t> write_record_;  // the record being written
+  bool writer_enabled_ = false;  // run_channel() enables it: the writer is one of its tasks
+  bool writer_woken_ = false;
+  bool write_in_flight_ = false;
+  bool writer_done_ = false;
   boost::asio::steady_timer tasks_done_;       // an event: a task of run_channel() ended
   boost::asio::cancellation_signal kill_signal_;  // kill() cancels the handler with it
   int tasks_running_ = 0;
