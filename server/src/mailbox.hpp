@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <optional>
+#include <tuple>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -27,7 +28,7 @@ class mailbox {
   // GCC 12 destroys by-value coroutine parameters of class type wrongly (the
   // caller's temporary lives until the co_await ends, so this is safe).
   boost::asio::awaitable<void> push(message&& m) {
-    while (full()) co_await wait(not_full_);
+    while (full()) co_await wait_on(not_full_);
     try_push(m);
   }
 
@@ -45,7 +46,7 @@ class mailbox {
   }
 
   boost::asio::awaitable<message> pop() {
-    while (items_.empty() && !closed_) co_await wait(not_empty_);
+    while (items_.empty() && !closed_) co_await wait_on(not_empty_);
     if (!items_.empty()) {
       message m = std::move(items_.front());
       items_.pop_front();
@@ -69,11 +70,11 @@ class mailbox {
   bool full() const { return items_.size() >= capacity_ && !closed_; }
 
  private:
-  // A timer used as an event: cancel() wakes the waiter.
-  static boost::asio::awaitable<void> wait(boost::asio::steady_timer& event) {
+  // A timer used as an event: cancel() wakes the waiter (operation_aborted
+  // is the wake-up). Not a coroutine: the waiting one holds no frame more.
+  static boost::asio::awaitable<std::tuple<boost::system::error_code>> wait_on(boost::asio::steady_timer& event) {
     event.expires_at(std::chrono::steady_clock::time_point::max());
-    auto [ec] = co_await event.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    (void)ec;  // operation_aborted is the wake-up
+    return event.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
 
   std::size_t capacity_;

@@ -82,9 +82,15 @@ session::~session() {
 awaitable<void> session::run() {
   auto self = shared_from_this();
   core_->log->info("conn={} accepted peer={}", id_, peer_);
-  // The HTTP request is read and answered in a coroutine of its own, so
-  // that its parser and response are gone while a channel lives on.
-  if (co_await answer_http()) co_await serve_websocket();
+  // One after another, not nested: each phase's coroutine frame is gone
+  // before the next starts, so that an idle channel holds only run()'s and
+  // run_channel()'s (the HTTP parser and the login state are freed).
+  if (!co_await answer_http()) co_return;
+  if (!co_await open_channel()) co_return;
+  co_await run_channel();
+  core_->counters.channels_open--;
+  core_->log->info("conn={} closed service={} reason={}", id_, service_name_,
+                   close_reason_ ? loggable(*close_reason_) : "normal");
 }
 
 awaitable<bool> session::answer_http() {
@@ -163,7 +169,95 @@ awaitable<void> session::run_channel() {
   };
   asio::co_spawn(ex, run_handler(), asio::bind_cancellation_slot(kill_signal_.slot(), std::move(handler_done)));
   try {
-    co_await reader();
+    auto& ws = conn_->ws;
+    auto& buf = conn_->read_buffer;
+    while (!closing_) {
+      // An idle channel holds no read buffer (Beast's read would prepare
+      // 1.5 KiB of it while waiting): the wait reads the next message's first
+      // byte only, and the buffer is allocated for the rest once it arrives.
+      buf.clear();
+      buf.shrink_to_fit();
+      std::uint8_t first = 0;
+      auto [ec, n] = co_await ws.async_read_some(asio::buffer(&first, 1), as_tuple_awaitable);
+      if (!ec) buf.commit(asio::buffer_copy(buf.prepare(n), asio::buffer(&first, n)));
+      if (!ec && !ws.is_message_done()) {
+        auto [rest_ec, rest] = co_await ws.async_read(buf, as_tuple_awaitable);
+        ec = rest_ec;
+        n += rest;
+      }
+      if (ec) {
+        if (ec == websocket::error::closed) {
+          begin_close(close_reason_ ? *close_reason_ : reason_atom("normal"), false);
+        } else if (ec == beast::error::timeout) {
+          core_->counters.idle_timeouts++;
+          abort(reason_atom("timeout"), 0);
+        } else if (ec == websocket::error::message_too_big) {
+          core_->counters.messages_too_big++;
+          abort(tuple(atom("protocol_error"), binary::from("message over max_message")), 0);
+        } else {
+          abort(reason_atom("disconnected"), 0);
+        }
+        break;
+      }
+      core_->counters.bytes_in += n;
+      if (ws.got_text()) {
+        core_->counters.protocol_errors++;
+        abort(tuple(atom("protocol_error"), binary::from("text message")), close_unsupported_data);
+        break;
+      }
+      const auto* data = static_cast<const std::uint8_t*>(buf.data().data());
+      auto plain = ciphers_->receive.decrypt(std::span(data, buf.size()));
+      if (!plain) {
+        // Tampered, replayed or reordered: the peer is not trusted, no frame goes back.
+        core_->counters.decrypt_failures++;
+        core_->counters.protocol_errors++;
+        abort(tuple(atom("protocol_error"), binary::from("record failed authentication")), close_protocol_error);
+        break;
+      }
+      // Large binaries in the frames share the plaintext instead of copying it.
+      const auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(*plain));
+      std::size_t offset = 0;
+      while (offset < shared->size() && !closing_) {
+        auto decoded = etf::decode_next_shared(*shared, offset, shared);
+        if (!decoded) {
+          protocol_failure("undecodable frame: " + decoded.error().to_string());
+          break;
+        }
+        auto f = frames::from_term(std::move(*decoded));
+        if (!f) {
+          protocol_failure(f.error());
+          break;
+        }
+        core_->counters.frames_in++;
+        if (auto* c = std::get_if<frames::cast>(&*f)) {
+          core_->counters.casts_in++;
+          // Named, not a temporary in the co_await: GCC 12 copies class-type
+          // temporaries of co_await expressions bitwise (a double free).
+          message m = cast_message{std::move(c->message)};
+          if (!mailbox_.try_push(m)) {
+            core_->counters.mailbox_full++;
+            co_await mailbox_.push(std::move(m));
+          }
+        } else if (auto* call = std::get_if<frames::call>(&*f)) {
+          if (!calls_in_flight_.insert(call->id).second) {
+            protocol_failure("call Id " + std::to_string(call->id) + " is already in flight");
+            break;
+          }
+          core_->counters.rpcs++;
+          message m = call_message(call->id, std::move(call->message), weak_from_this());
+          if (!mailbox_.try_push(m)) {
+            core_->counters.mailbox_full++;
+            co_await mailbox_.push(std::move(m));
+          }
+        } else if (auto* cl = std::get_if<frames::close>(&*f)) {
+          // The client ends the channel; the server answers with the WebSocket close.
+          begin_close(std::move(cl->reason), false);
+        } else {
+          protocol_failure("frame out of phase");
+          break;
+        }
+      }
+    }
   } catch (const std::exception& e) {
     core_->log->error("conn={} task ended with an exception: {}", id_, e.what());
   }
@@ -185,97 +279,6 @@ void session::task_ended(const std::exception_ptr& e) {
   }
 }
 
-awaitable<void> session::reader() {
-  auto& ws = conn_->ws;
-  auto& buf = conn_->read_buffer;
-  while (!closing_) {
-    // An idle channel holds no read buffer (Beast's read would prepare
-    // 1.5 KiB of it while waiting): the wait reads the next message's first
-    // byte only, and the buffer is allocated for the rest once it arrives.
-    buf.clear();
-    buf.shrink_to_fit();
-    std::uint8_t first = 0;
-    auto [ec, n] = co_await ws.async_read_some(asio::buffer(&first, 1), as_tuple_awaitable);
-    if (!ec) buf.commit(asio::buffer_copy(buf.prepare(n), asio::buffer(&first, n)));
-    if (!ec && !ws.is_message_done()) {
-      auto [rest_ec, rest] = co_await ws.async_read(buf, as_tuple_awaitable);
-      ec = rest_ec;
-      n += rest;
-    }
-    if (ec) {
-      if (ec == websocket::error::closed) {
-        begin_close(close_reason_ ? *close_reason_ : reason_atom("normal"), false);
-      } else if (ec == beast::error::timeout) {
-        core_->counters.idle_timeouts++;
-        abort(reason_atom("timeout"), 0);
-      } else if (ec == websocket::error::message_too_big) {
-        core_->counters.messages_too_big++;
-        abort(tuple(atom("protocol_error"), binary::from("message over max_message")), 0);
-      } else {
-        abort(reason_atom("disconnected"), 0);
-      }
-      break;
-    }
-    core_->counters.bytes_in += n;
-    if (ws.got_text()) {
-      core_->counters.protocol_errors++;
-      abort(tuple(atom("protocol_error"), binary::from("text message")), close_unsupported_data);
-      break;
-    }
-    const auto* data = static_cast<const std::uint8_t*>(buf.data().data());
-    auto plain = ciphers_->receive.decrypt(std::span(data, buf.size()));
-    if (!plain) {
-      // Tampered, replayed or reordered: the peer is not trusted, no frame goes back.
-      core_->counters.decrypt_failures++;
-      core_->counters.protocol_errors++;
-      abort(tuple(atom("protocol_error"), binary::from("record failed authentication")), close_protocol_error);
-      break;
-    }
-    // Large binaries in the frames share the plaintext instead of copying it.
-    const auto shared = std::make_shared<const std::vector<std::uint8_t>>(std::move(*plain));
-    std::size_t offset = 0;
-    while (offset < shared->size() && !closing_) {
-      auto decoded = etf::decode_next_shared(*shared, offset, shared);
-      if (!decoded) {
-        protocol_failure("undecodable frame: " + decoded.error().to_string());
-        break;
-      }
-      auto f = frames::from_term(std::move(*decoded));
-      if (!f) {
-        protocol_failure(f.error());
-        break;
-      }
-      core_->counters.frames_in++;
-      if (auto* c = std::get_if<frames::cast>(&*f)) {
-        core_->counters.casts_in++;
-        // Named, not a temporary in the co_await: GCC 12 copies class-type
-        // temporaries of co_await expressions bitwise (a double free).
-        message m = cast_message{std::move(c->message)};
-        if (!mailbox_.try_push(m)) {
-          core_->counters.mailbox_full++;
-          co_await mailbox_.push(std::move(m));
-        }
-      } else if (auto* call = std::get_if<frames::call>(&*f)) {
-        if (!calls_in_flight_.insert(call->id).second) {
-          protocol_failure("call Id " + std::to_string(call->id) + " is already in flight");
-          break;
-        }
-        core_->counters.rpcs++;
-        message m = call_message(call->id, std::move(call->message), weak_from_this());
-        if (!mailbox_.try_push(m)) {
-          core_->counters.mailbox_full++;
-          co_await mailbox_.push(std::move(m));
-        }
-      } else if (auto* cl = std::get_if<frames::close>(&*f)) {
-        // The client ends the channel; the server answers with the WebSocket close.
-        begin_close(std::move(cl->reason), false);
-      } else {
-        protocol_failure("frame out of phase");
-        break;
-      }
-    }
-  }
-}
 
 // The writer is not a coroutine: an idle channel holds nothing for it (a
 // spawned coroutine kept some 1.4 KiB of frames). wake_writer() posts

@@ -1,7 +1,8 @@
 // One connection, from TCP accept to close (DESIGN.md §3, §4): it answers
 // plain HTTP (/healthz, /metrics) or upgrades to a WebSocket at /capchan, runs
-// the Noise NX handshake and the login, then the channel: one reader, one
-// writer and the service's handler, all coroutines on this session's strand.
+// the Noise NX handshake and the login, then the channel: a reader and the
+// service's handler (coroutines) and a writer (completion handlers), all on
+// this session's strand.
 // Private to capchan_server.
 #pragma once
 
@@ -59,12 +60,13 @@ class session final : public channel, public reply_sink, public std::enable_shar
 
  private:
   // Reads the HTTP request; answers it unless it is capchan's WebSocket
-  // upgrade (then true: serve_websocket() takes it from there).
+  // upgrade (then true: open_channel() takes it from there).
   boost::asio::awaitable<bool> answer_http();
-  boost::asio::awaitable<void> serve_websocket();
+  // The WebSocket accept, the Noise handshake and the login; true once the
+  // channel is open (welcome sent), and run_channel() serves it.
+  boost::asio::awaitable<bool> open_channel();
   boost::asio::awaitable<bool> login();
   boost::asio::awaitable<void> run_channel();
-  boost::asio::awaitable<void> reader();
   // The writer (on the strand): wake_writer() after queueing; write_next()
   // writes the outbox as one record, or the close; end_writer() at the end.
   void wake_writer();

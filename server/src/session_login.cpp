@@ -13,7 +13,7 @@ namespace capchan::server {
 
 using asio::awaitable;
 
-awaitable<void> session::serve_websocket() {
+awaitable<bool> session::open_channel() {
   auto& ws = conn_->ws;
   ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "capchan");
@@ -28,11 +28,11 @@ awaitable<void> session::serve_websocket() {
     core_->counters.handshakes_failed++;
     if (ec == beast::error::timeout) core_->counters.handshake_timeouts++;
     core_->log->info("conn={} websocket upgrade failed: {}", id_, ec.message());
-    co_return;
+    co_return false;
   }
   if (!co_await login()) {
     core_->counters.handshakes_failed++;
-    co_return;
+    co_return false;
   }
   core_->counters.handshakes_ok++;
   core_->counters.handshakes_in_progress--;
@@ -47,10 +47,7 @@ awaitable<void> session::serve_websocket() {
   ws.set_option(timeouts);
   ws.read_message_max(limits_->max_message);
   core_->counters.channels_open++;
-  co_await run_channel();
-  core_->counters.channels_open--;
-  core_->log->info("conn={} closed service={} reason={}", id_, service_name_,
-                   close_reason_ ? loggable(*close_reason_) : "normal");
+  co_return true;
 }
 
 // Reads one login-phase message: one Noise transport record holding exactly
