@@ -186,6 +186,16 @@ class interrupt_watch {
         channel_.close();
       }
     });
+    // The calling thread then waits in receive(), in a futex wait no
+    // handler runs from under ThreadSanitizer (it defers a signal to the
+    // thread's next intercepted call, which never comes). Blocked here, the
+    // signals go to the I/O thread or the one above, both in calls that
+    // run handlers at once.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    ::pthread_sigmask(SIG_BLOCK, &signals, &previous_mask_);
   }
 
   ~interrupt_watch() {
@@ -194,6 +204,7 @@ class interrupt_watch {
     thread_.join();
     ::sigaction(SIGINT, &previous_int_, nullptr);
     ::sigaction(SIGTERM, &previous_term_, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
     write_end_.store(-1);
     ::close(pipe_[0]);
     ::close(pipe_[1]);
@@ -218,6 +229,7 @@ class interrupt_watch {
   int pipe_[2] = {-1, -1};
   struct sigaction previous_int_ {};
   struct sigaction previous_term_ {};
+  sigset_t previous_mask_{};
   std::atomic<bool> interrupted_{false};
   std::thread thread_;
 };

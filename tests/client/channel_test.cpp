@@ -181,7 +181,7 @@ TEST_CASE("connection failures: nothing listening, not capchan, no subprotocol, 
   });
 }
 
-TEST_CASE("ArgsC reaches the server; [] when none", "[client]") {
+TEST_CASE("ArgsC reaches the server and is the empty list when none is given", "[client]") {
   test_responder server;
   client_fixture f;
   run_coroutine([&]() -> asio::awaitable<void> {

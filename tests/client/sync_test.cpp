@@ -72,7 +72,7 @@ TEST_CASE("sync: a blocked receive() wakes with chan_closed when another thread 
   CHECK(std::get<client::chan_closed>(last).reason == term(atom("normal")));
 }
 
-TEST_CASE("sync: errors come back as results; the destructor closes", "[client]") {
+TEST_CASE("sync: errors come back as results and the destructor closes", "[client]") {
   test_responder server;
   client_fixture f;
   auto wrong = capchan::sync::connect("127.0.0.1", server.port(), "svc", "bad", term(), f.options());

@@ -96,7 +96,7 @@ TEST_CASE("HKDF refuses L > 255 * HashLen and a short PRK (RFC 5869 §2.3)", "[c
   CHECK_FALSE(capchan::crypto::hkdf_expand(prk, {}, empty));
 }
 
-TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2; an empty key is HashLen zeros",
+TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2 and an empty key is HashLen zeros",
           "[crypto][hkdf]") {
   const auto mac = capchan::crypto::hmac_sha256(
       crypto_test::as_bytes("Jefe"), crypto_test::as_bytes("what do ya want for nothing?"));

@@ -200,7 +200,7 @@ TEST_CASE("Noise NX reproduces cacophony's vector for Noise_NX_25519_ChaChaPoly_
   CHECK(to_vector(h0) == from_hex(vector::cacophony_h_after_message_0));
 }
 
-TEST_CASE("keypair derives X25519 public keys; fingerprint is OpenSSH style", "[crypto][noise]") {
+TEST_CASE("keypair derives X25519 public keys and fingerprint is OpenSSH style", "[crypto][noise]") {
   // The vector's message 0 begins with the initiator's ephemeral public key.
   CHECK(to_vector(key_from_hex(vector::init_ephemeral).public_key()) ==
         from_hex("ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944"));
@@ -448,7 +448,7 @@ TEST_CASE("nonce 2^64-1 is reserved: a spent cipher refuses to work (rev 34 §5.
   CHECK(receiver.decrypt(*record).error() == errc::nonce_exhausted);
 }
 
-TEST_CASE("a cipher without a key refuses transport; a moved-from cipher has no key",
+TEST_CASE("a cipher without a key refuses transport and a moved-from cipher has no key",
           "[crypto][noise]") {
   noise::cipher_state empty;
   CHECK_FALSE(empty.has_key());
