@@ -300,7 +300,8 @@ void session::write_next() {
     return;
   }
   if (!outbox_.empty()) {
-    std::vector<std::uint8_t> plain;
+    auto& plain = write_plain_;
+    plain.clear();
     std::size_t frames_taken = 0;
     while (!outbox_.empty() && (plain.empty() || plain.size() + outbox_.front().size() <= coalesce_limit)) {
       auto& f = outbox_.front();
@@ -326,7 +327,10 @@ void session::write_next() {
     });
     return;
   }
-  if (!closing_) return;  // idle until wake_writer()
+  if (!closing_) {
+    write_plain_ = {};  // idle until wake_writer(), holding no batch buffer
+    return;
+  }
   // closing_ with an empty outbox: the close frame, then the WebSocket close.
   if (send_close_frame_ && close_reason_) {
     send_close_frame_ = false;

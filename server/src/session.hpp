@@ -105,6 +105,7 @@ class session final : public channel, public reply_sink, public std::enable_shar
   // until used, std::deque a 512-byte block per idle channel.
   boost::container::deque<std::vector<std::uint8_t>> outbox_;
   std::size_t outbox_bytes_ = 0;
+  std::vector<std::uint8_t> write_plain_;   // the batch being encrypted; kept while busy
   std::vector<std::uint8_t> write_record_;  // the record being written
   bool writer_enabled_ = false;  // run_channel() enables it: the writer is one of its tasks
   bool writer_woken_ = false;
