@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
     env.quick = quick;
     env.ioc = &ioc;
     env.server = &server;
+    env.server_binary = bin / "capchan-server";
+    env.server_threads = threads;
     env.raw = &raw;
     env.ws = &ws;
     env.target.port = server.port();

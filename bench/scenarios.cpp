@@ -240,11 +240,18 @@ bool wait_for_metric(const capchan_server_process& server, const std::string& na
 
 void memory_per_channel(bench_env& env, scenario_report& out) {
   auto& ioc = *env.ioc;
+  // A server of its own: the shared one keeps heap that the scenarios
+  // before this one freed, and new channels would reuse it unmeasured.
+  std::filesystem::create_directories(env.dir / "f");
+  capchan_server_process fresh(env.server_binary, env.dir / "f", env.target.password, env.server_threads);
+  capchan_target fresh_target = env.target;
+  fresh_target.port = fresh.port();
+  fresh_target.fingerprint = fresh.fingerprint();
   const std::vector<std::size_t> steps =
       env.quick ? std::vector<std::size_t>{50, 100} : std::vector<std::size_t>{1'000, 10'000};
   const auto open_idle = [&] {
     return [&]() -> asio::awaitable<std::unique_ptr<client::channel>> {
-      auto ch = co_await open_channel(env.target, "echo");
+      auto ch = co_await open_channel(fresh_target, "echo");
       co_return std::make_unique<client::channel>(std::move(ch));
     };
   };
@@ -252,8 +259,8 @@ void memory_per_channel(bench_env& env, scenario_report& out) {
   auto warm = open_many<client::channel>(ioc, 10, open_idle());
   for (auto& ch : warm) run_on(ioc, ch->close());
   warm.clear();
-  if (!wait_for_metric(*env.server, "capchan_channels_open", 0)) throw std::runtime_error("warm-up channels did not close");
-  const auto base = rss_bytes(env.server->pid());
+  if (!wait_for_metric(fresh, "capchan_channels_open", 0)) throw std::runtime_error("warm-up channels did not close");
+  const auto base = rss_bytes(fresh.pid());
   if (!base) throw std::runtime_error("cannot read the server's VmRSS");
   std::vector<std::unique_ptr<client::channel>> held;
   double last_per_channel = 0;
@@ -264,15 +271,15 @@ void memory_per_channel(bench_env& env, scenario_report& out) {
     auto more = open_many<client::channel>(ioc, target - held.size(), open_idle(), 64);
     const double rate = static_cast<double>(more.size()) / seconds_of(bench_clock::now() - start);
     for (auto& ch : more) held.push_back(std::move(ch));
-    const bool counted = wait_for_metric(*env.server, "capchan_channels_open", static_cast<double>(target));
+    const bool counted = wait_for_metric(fresh, "capchan_channels_open", static_cast<double>(target));
     all_held = all_held && counted;
-    const auto rss = rss_bytes(env.server->pid());
+    const auto rss = rss_bytes(fresh.pid());
     if (!rss) throw std::runtime_error("cannot read the server's VmRSS");
     last_per_channel = static_cast<double>(*rss - *base) / static_cast<double>(target);
     const std::string n = std::to_string(target);
     out.add("server RSS per idle channel at " + n, last_per_channel / 1024, "KiB",
             "RSS " + std::to_string(*rss / 1024) + " KiB, " + std::to_string(*base / 1024) + " KiB before");
-    out.add("channels open on the server at " + n, env.server->metric("capchan_channels_open").value_or(-1), "",
+    out.add("channels open on the server at " + n, fresh.metric("capchan_channels_open").value_or(-1), "",
             counted ? "all held" : "NOT all held");
     out.add("connect + login rate while opening them (64 at a time)", rate, "conn/s");
   }
@@ -281,7 +288,7 @@ void memory_per_channel(bench_env& env, scenario_report& out) {
   for (auto& ch : held) closing.push_back(asio::co_spawn(ioc, ch->close(), asio::use_future));
   for (auto& f : closing) f.get();
   held.clear();
-  wait_for_metric(*env.server, "capchan_channels_open", 0);
+  wait_for_metric(fresh, "capchan_channels_open", 0);
   const std::string top = std::to_string(steps.back());
   goal g{"server RSS per idle channel at " + top + " / 10 KiB", last_per_channel / (10 * 1024), 1.0, true, ""};
   if (!all_held) {

@@ -23,6 +23,8 @@ struct bench_env {
   bool quick = false;
   boost::asio::io_context* ioc = nullptr;  // the client load's; one thread runs it
   capchan_server_process* server = nullptr;
+  std::filesystem::path server_binary;  // to start a server of a scenario's own (f)
+  unsigned server_threads = 2;
   baseline_server_process* raw = nullptr;
   baseline_server_process* ws = nullptr;
   capchan_target target;

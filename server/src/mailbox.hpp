@@ -21,14 +21,14 @@ namespace capchan::server {
 class mailbox {
  public:
   mailbox(const boost::asio::any_io_executor& ex, std::size_t capacity)
-      : capacity_(capacity), not_empty_(ex), not_full_(ex) {}
+      : capacity_(capacity), changed_(ex) {}
 
   // Waits while full (the caller stops reading its socket meanwhile). Once
   // closed, messages are dropped. Takes an rvalue reference, not a value:
   // GCC 12 destroys by-value coroutine parameters of class type wrongly (the
   // caller's temporary lives until the co_await ends, so this is safe).
   boost::asio::awaitable<void> push(message&& m) {
-    while (full()) co_await wait_on(not_full_);
+    while (full()) co_await wait_on(changed_);
     try_push(m);
   }
 
@@ -40,17 +40,17 @@ class mailbox {
     if (full()) return false;
     if (!closed_) {
       items_.push_back(std::move(m));
-      not_empty_.cancel();
+      changed_.cancel();
     }
     return true;
   }
 
   boost::asio::awaitable<message> pop() {
-    while (items_.empty() && !closed_) co_await wait_on(not_empty_);
+    while (items_.empty() && !closed_) co_await wait_on(changed_);
     if (!items_.empty()) {
       message m = std::move(items_.front());
       items_.pop_front();
-      not_full_.cancel();
+      changed_.cancel();
       co_return m;
     }
     message end = chan_closed{*closed_};
@@ -60,8 +60,7 @@ class mailbox {
   // The first reason wins; later closes change nothing.
   void close(term reason) {
     if (!closed_) closed_ = std::move(reason);
-    not_empty_.cancel();
-    not_full_.cancel();
+    changed_.cancel();
   }
   bool closed() const { return closed_.has_value(); }
   const term* reason() const { return closed_ ? &*closed_ : nullptr; }
@@ -80,8 +79,10 @@ class mailbox {
   std::size_t capacity_;
   boost::container::deque<message> items_;  // allocates nothing while unused (idle channels)
   std::optional<term> closed_;
-  boost::asio::steady_timer not_empty_;
-  boost::asio::steady_timer not_full_;
+  // One event for both waits: the handler waits only while the mailbox is
+  // empty and the reader only while it is full, never both at once (the
+  // capacity is at least 1), and each re-checks after waking.
+  boost::asio::steady_timer changed_;
 };
 
 }  // namespace capchan::server

@@ -114,7 +114,7 @@ awaitable<bool> session::answer_http() {
   auto req = parser.release();
   const bool upgrade = websocket::is_upgrade(req);
   if (upgrade && req.target() == websocket_path && offers_subprotocol(req[http::field::sec_websocket_protocol])) {
-    conn_->upgrade_request = std::move(req);
+    conn_->upgrade_request = std::make_unique<http::request<http::empty_body>>(std::move(req));
     co_return true;
   }
 

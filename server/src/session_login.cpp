@@ -22,8 +22,8 @@ awaitable<bool> session::open_channel() {
   ws.read_message_max(login_message_max);
   ws.auto_fragment(false);
   ws.binary(true);
-  auto [ec] = co_await ws.async_accept(conn_->upgrade_request, as_tuple_awaitable);
-  conn_->upgrade_request = {};
+  auto [ec] = co_await ws.async_accept(*conn_->upgrade_request, as_tuple_awaitable);
+  conn_->upgrade_request.reset();
   if (ec) {
     core_->counters.handshakes_failed++;
     if (ec == beast::error::timeout) core_->counters.handshake_timeouts++;

@@ -2,6 +2,8 @@
 // objects of one connection and the protocol constants of DESIGN.md §3.
 #pragma once
 
+#include <memory>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -43,7 +45,9 @@ class websocket_connection {
   explicit websocket_connection(beast::tcp_stream&& stream) : ws(std::move(stream)) {}
   websocket::stream<beast::tcp_stream> ws;
   beast::flat_buffer read_buffer;
-  http::request<http::empty_body> upgrade_request;
+  // From the HTTP read to the WebSocket accept only; a pointer, so that a
+  // channel does not carry an empty request's fields for its whole life.
+  std::unique_ptr<http::request<http::empty_body>> upgrade_request;
 };
 
 }  // namespace capchan::server
